@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: vip.mtls developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs shared by each action plugin (which validates first) and its module."""
+
+from __future__ import annotations
+
+TRUST_ANCHOR = dict(
+    src=dict(type="str"),
+    content=dict(type="str"),
+    remote_src=dict(type="bool", default=False),
+    name=dict(type="str", required=True),
+    fingerprint_sha256=dict(type="list", elements="str", default=[]),
+    allow_intermediate=dict(type="bool", default=False),
+    stores=dict(type="list", elements="str", default=["system"], choices=["system", "java", "bundle"]),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    validate_only=dict(type="bool", default=False),
+)
+
+CLIENT_CERT = dict(
+    src=dict(type="str"),
+    remote_src=dict(type="bool", default=False),
+    passphrase=dict(type="str", no_log=True),
+    dest_dir=dict(type="path", default="/etc/vip-mtls"),
+    cert_path=dict(type="path"),
+    key_path=dict(type="path"),
+    chain_path=dict(type="path"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+    key_mode=dict(type="raw", default="0600"),
+    cert_mode=dict(type="raw", default="0644"),
+    dir_mode=dict(type="raw", default="0750"),
+    warn_days=dict(type="int", default=30),
+    min_days_valid=dict(type="int", default=0),
+    validate_only=dict(type="bool", default=False),
+)
+
+# What the client_cert action plugin hands its module instead of src/passphrase.
+CLIENT_CERT_INTERNAL = dict(
+    _cert_pem=dict(type="str"),
+    _key_pem=dict(type="str", no_log=True),
+    _chain_pem=dict(type="str"),
+    _cert_fingerprint=dict(type="str"),
+)

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: vip.mtls developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Secure, atomic file writing on the target (standard library only)."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+import tempfile
+
+from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
+
+
+def parse_mode(value, option):
+    """File modes arrive as '0600' strings (as they should) or as YAML octal integers."""
+    if isinstance(value, int):
+        mode = value
+    else:
+        text = str(value).strip()
+        try:
+            mode = int(text, 8)
+        except ValueError:
+            raise VipMtlsError("%s=%r is not an octal file mode; quote it, for example %s: '0600'"
+                               % (option, value, option))
+    if not 0 <= mode <= 0o7777:
+        raise VipMtlsError("%s=%r is outside 0000-7777" % (option, value))
+    return mode
+
+
+def resolve_uid(owner):
+    """Numeric uid for a user name or number; -1 (keep) when not set."""
+    if owner in (None, ""):
+        return -1
+    try:
+        return int(owner)
+    except ValueError:
+        pass
+    try:
+        return pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        raise VipMtlsError("owner %r does not exist on this host; create the user first or change owner" % owner)
+
+
+def resolve_gid(group):
+    if group in (None, ""):
+        return -1
+    try:
+        return int(group)
+    except ValueError:
+        pass
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise VipMtlsError("group %r does not exist on this host; create the group first or change group" % group)
+
+
+def read_bytes(path, limit=4 * 1024 * 1024):
+    """Content of a regular file, or None when there is none (a symlink is never followed)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    with open(path, "rb") as handle:
+        return handle.read(limit)
+
+
+def attrs_differ(path, mode, uid, gid):
+    """True when the file's mode/owner/group differ from the wanted ones (-1 = don't care)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    return (stat.S_IMODE(st.st_mode) != mode
+            or (uid != -1 and st.st_uid != uid)
+            or (gid != -1 and st.st_gid != gid))
+
+
+def ensure_directory(path, mode, uid, gid, check_mode):
+    """Create ``path`` (with its missing parents 0755) or fix its mode/owner. Returns changed."""
+    if os.path.islink(path):
+        raise VipMtlsError("%s is a symbolic link; refusing to use it as the destination directory" % path)
+    if os.path.isdir(path):
+        if not attrs_differ(path, mode, uid, gid):
+            return False
+        if not check_mode:
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+        return True
+    if os.path.exists(path):
+        raise VipMtlsError("%s exists but is not a directory" % path)
+    if not check_mode:
+        parent = os.path.dirname(path.rstrip("/"))
+        if parent and not os.path.isdir(parent):
+            os.makedirs(parent, 0o755)
+        os.mkdir(path, 0o700)  # narrow first; the wanted owner and mode follow at once
+        os.chown(path, uid, gid)
+        os.chmod(path, mode)
+    return True
+
+
+def write_atomic(path, data, mode, uid, gid):
+    """Replace ``path`` with ``data`` so it is never partial and never more open than ``mode``.
+
+    The temporary file is created 0600 by root in the destination directory, gets its final
+    owner, group and mode while still empty, and only then receives the data; rename() then
+    swaps it in atomically (a symlink at ``path`` is replaced, never followed).
+    """
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".vip-mtls-", dir=directory)
+    try:
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            fd = None
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(tmp, path)
+        tmp = None
+        _fsync_directory(directory)
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp is not None and os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def _fsync_directory(directory):
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

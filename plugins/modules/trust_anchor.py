@@ -1,0 +1,181 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vip.mtls developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: trust_anchor
+short_description: Install a trusted ROOT certificate into a host's trust store
+version_added: 0.1.0
+author: vip.mtls developers
+description:
+  - Installs one or more root certificates as trust anchors, so that every client on the host
+    (curl, OpenSSL, Python, PHP) can verify a server such as the Symantec/Broadcom VIP API hosts.
+  - The certificate is read, parsed and checked on the controller by the action plugin (requires the
+    C(cryptography) Python package on the controller only); the target needs only Python's standard library.
+  - Only self-signed CA roots are accepted unless O(allow_intermediate=true). Trust the root, never an
+    intermediate, because intermediates change when the service renews its certificate.
+  - The module always manages its own anchor files in the store's local-anchor directory, also when the
+    distribution's bundle already carries the certificate, so the host keeps the root if the distribution
+    drops it (as Debian did with DigiCert Global Root CA in 2026).
+  - "Supported system stores: Debian and Ubuntu families (C(/usr/local/share/ca-certificates), refreshed with
+    C(update-ca-certificates)). The OS family is detected from C(/etc/os-release); other families fail with a
+    clear message."
+  - The store is refreshed only when a file changed or the bundle lacks an anchor; afterwards the module
+    confirms every anchor is in the extracted bundle, and on a failed refresh puts the old files back.
+options:
+  src:
+    description:
+      - File with one or more certificates (PEM or DER). Read on the controller (vault-encrypted files work)
+        unless O(remote_src=true).
+      - Exactly one of O(src) and O(content) is required.
+    type: str
+  content:
+    description: PEM text of one or more certificates, instead of O(src).
+    type: str
+  remote_src:
+    description: Read O(src) from the target host instead of the controller.
+    type: bool
+    default: false
+  name:
+    description:
+      - Base name of the managed files. One certificate becomes C(NAME.crt); several become
+        C(NAME-<first 12 hex of SHA-256>.crt) each.
+    type: str
+    required: true
+  fingerprint_sha256:
+    description:
+      - SHA-256 pins (colons optional, any case). Every input certificate must match one of them, else the
+        task fails before anything is written.
+    type: list
+    elements: str
+    default: []
+  allow_intermediate:
+    description: Accept a certificate that is not a self-signed root. Warns on every run.
+    type: bool
+    default: false
+  stores:
+    description:
+      - Which trust stores to manage. Only V(system) is implemented in this version; V(java) and V(bundle)
+        are reserved for a later release and fail clearly.
+    type: list
+    elements: str
+    choices: [system, java, bundle]
+    default: [system]
+  state:
+    description:
+      - V(present) installs the anchors; V(absent) removes only the files this module manages under O(name)
+        (with O(fingerprint_sha256), only those holding a pinned certificate), never distribution files.
+    type: str
+    choices: [present, absent]
+    default: present
+  validate_only:
+    description:
+      - Only read and check the input on the controller; do not contact the host. The vip_mtls role uses it
+        to validate every input before the first change on any host.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff lists file names and SHA-256 fingerprints.
+notes:
+  - Needs root on the target (C(become)).
+seealso:
+  - module: vip.mtls.client_cert
+  - module: vip.mtls.mtls_check
+"""
+
+EXAMPLES = r"""
+- name: Trust DigiCert Global Root G2 (the root of the VIP API hosts), pinned
+  vip.mtls.trust_anchor:
+    src: DigiCertGlobalRootG2.crt.pem
+    name: digicert-global-root-g2
+    fingerprint_sha256:
+      - CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F
+  become: true
+
+- name: Remove an anchor this module installed
+  vip.mtls.trust_anchor:
+    name: digicert-global-root-ca
+    state: absent
+  become: true
+"""
+
+RETURN = r"""
+anchors:
+  description: One entry per certificate.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    subject:
+      description: Subject distinguished name (RFC 4514).
+      type: str
+    fingerprint_sha256:
+      description: SHA-256 of the DER bytes, colon-separated upper-case hex.
+      type: str
+    not_after:
+      description: End of validity, ISO 8601.
+      type: str
+    path:
+      description: The managed anchor file.
+      type: str
+stores:
+  description: Per store, whether it changed, its anchor paths and whether it was refreshed.
+  returned: always
+  type: dict
+  sample: {"system": {"changed": true, "paths": ["/usr/local/share/ca-certificates/demo.crt"], "refreshed": true}}
+refreshed:
+  description: Whether any store's refresh command ran.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vip.mtls.plugins.module_utils.argspecs import TRUST_ANCHOR
+from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
+from ansible_collections.vip.mtls.plugins.module_utils.pem import certificate_ders
+from ansible_collections.vip.mtls.plugins.module_utils.truststore import manage_anchors, system_store
+
+
+def run(module):
+    params = module.params
+    if params["src"]:
+        raise VipMtlsError("src must be resolved by the vip.mtls.trust_anchor action plugin; "
+                           "call the module by its full name vip.mtls.trust_anchor")
+    unsupported = [s for s in params["stores"] if s != "system"]
+    if unsupported:
+        raise VipMtlsError("stores %s are not implemented in this version; use stores: [system]" % unsupported)
+    ders = certificate_ders(params["content"] or "")
+    if params["state"] == "present" and not ders:
+        raise VipMtlsError("content holds no PEM certificate")
+    result = manage_anchors(system_store(module), params["name"], ders, params["state"],
+                            params["fingerprint_sha256"])
+    return {
+        "changed": result["changed"],
+        "anchors": result["anchors"],
+        "refreshed": result["refreshed"],
+        "stores": {"system": {k: result[k] for k in ("changed", "paths", "removed", "refreshed")}},
+        "diff": result["diff"],
+    }
+
+
+def main():
+    module = AnsibleModule(argument_spec=TRUST_ANCHOR, supports_check_mode=True,
+                           mutually_exclusive=[("src", "content")])
+    try:
+        result = run(module)
+    except VipMtlsError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
