@@ -1,0 +1,70 @@
+# vip.mtls: `make demo` runs the rollout on local test hosts; `make test` runs the whole suite.
+# Both set up everything they need (Debian packages, venv, test image) on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BUILD := $(CURDIR)/.build
+COLLECTIONS := $(BUILD)/collections
+LINK := $(COLLECTIONS)/ansible_collections/vip/mtls
+SUITE ?= bookworm
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(VENV)/bin:$(PATH)
+export PYTHON := $(VENV)/bin/python
+
+.PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean
+
+help:
+	@echo "make demo        - roll out to 3 local test hosts against a local mTLS stand-in, twice"
+	@echo "make demo-clean  - remove the demo hosts, stand-in and files"
+	@echo "make test        - unit + integration tests on real test hosts (what CI runs)"
+	@echo "make test-full   - make test, then the integration suite again on Debian trixie"
+	@echo "make build       - build the collection tarball into .build/"
+
+setup: machine venv $(LINK)
+
+machine:
+	bash tests/hosts/setup-machine.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+# The tests and the demo use the working tree as the installed collection.
+$(LINK):
+	mkdir -p $(dir $(LINK))
+	ln -sfn ../../../.. $(LINK)
+
+image: machine
+	bash tests/hosts/build-image.sh $(SUITE)
+
+demo: setup image
+	bash demo/run.sh
+
+demo-clean:
+	bash demo/clean.sh
+
+test: setup image
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit tests/integration
+
+test-unit: setup
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit
+
+test-integration: setup image
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
+
+# Slower matrix, not run by CI: the integration suite again on Debian trixie hosts.
+test-full: test
+	$(MAKE) image SUITE=trixie
+	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:trixie $(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
+
+build: setup
+	mkdir -p $(BUILD)
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
+
+clean: demo-clean
+	rm -rf $(BUILD) $(VENV)
