@@ -17,6 +17,7 @@ import re
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
@@ -111,6 +112,12 @@ def load_certificates(data, source):
         if label == "TRUSTED CERTIFICATE":
             der = der[:_der_length_or_fail(der, source)]
         certs.append(_load_der_certificate(der, source))
+    begins = len(re.findall(r"-----BEGIN (?:%s)-----" % "|".join(_CERT_LABELS), text))
+    if certs and begins > len(certs):
+        raise VipMtlsError(
+            "%s holds %d BEGIN CERTIFICATE lines but only %d complete certificate(s): a block has no END "
+            "line, the file is truncated" % (source, begins, len(certs))
+        )
     if certs:
         return certs
     if "-----BEGIN" in text and "CERTIFICATE-----" in text:
@@ -146,6 +153,21 @@ def is_self_signed_root(cert):
         return False
     try:
         cert.verify_directly_issued_by(cert)
+        return True
+    except InvalidSignature:
+        return False
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        pass  # cryptography's verifier refuses SHA-1 signatures, which old roots (DigiCert G1) carry
+    # Verify with the certificate's own key and signature parameters (PKCS1v15/PSS/ECDSA/EdDSA).
+    try:
+        key, params, digest = cert.public_key(), cert.signature_algorithm_parameters, cert.signature_hash_algorithm
+        if isinstance(params, ec.ECDSA):
+            extra = (params,)
+        elif params is None:
+            extra = (digest,) if digest else ()  # DSA / EdDSA
+        else:
+            extra = (params, digest)  # RSA: PKCS1v15 or PSS
+        key.verify(cert.signature, cert.tbs_certificate_bytes, *extra)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True

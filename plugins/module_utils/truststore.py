@@ -203,6 +203,9 @@ def _apply(store, writes, removals):
         for filename in removals:
             os.unlink(os.path.join(store.anchor_dir, filename))
         rc, output = store.refresh()
+    except VipMtlsError:
+        _restore(store, saved)  # e.g. the refresh tool is missing: nothing may stay half-done
+        raise
     except OSError as exc:
         _restore(store, saved)
         raise VipMtlsError("could not change %s (%s); the previous files were put back" % (store.anchor_dir, exc))

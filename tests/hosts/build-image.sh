@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Build the local test-host image localhost/vip-mtls-host:SUITE (no registry is reachable:
+# the root filesystem is made with mmdebstrap and imported). Does nothing if the image exists.
+# Usage: build-image.sh [bookworm|trixie]
+set -euo pipefail
+
+SUITE=${1:-bookworm}
+case $SUITE in
+    bookworm | trixie) ;;
+    *) echo "build-image: unknown suite '$SUITE' (bookworm|trixie)" >&2; exit 2 ;;
+esac
+
+IMAGE=localhost/vip-mtls-host:$SUITE
+if podman image exists "$IMAGE"; then
+    exit 0
+fi
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OUT=$ROOT/.build/images
+TAR=$OUT/vip-mtls-host-$SUITE.tar
+mkdir -p "$OUT"
+
+# A tarball left by an interrupted earlier run may be incomplete: build into a temp
+# name and rename only on success, so an existing $TAR is always a finished one.
+if [[ ! -s $TAR ]]; then
+    echo "build-image: mmdebstrap $SUITE -> $TAR"
+    rm -f "$TAR.part"
+    # curl and openssl: the tests cross-check the handshake from inside the hosts.
+    if ! mmdebstrap --quiet --variant=minbase --format=tar \
+        --include=python3,ca-certificates,curl,openssl \
+        "$SUITE" "$TAR.part" \
+        "deb http://deb.debian.org/debian $SUITE main" \
+        "deb http://deb.debian.org/debian $SUITE-updates main" \
+        "deb http://deb.debian.org/debian-security $SUITE-security main"; then
+        rm -f "$TAR.part"
+        echo "build-image: mmdebstrap failed for $SUITE" >&2
+        exit 1
+    fi
+    mv "$TAR.part" "$TAR"
+fi
+
+echo "build-image: podman import -> $IMAGE"
+podman import --quiet --change 'CMD ["sleep","infinity"]' "$TAR" "$IMAGE" >/dev/null
+# The image now holds the filesystem; the ~220 MB tarball is no longer needed.
+rm -f "$TAR"
+echo "build-image: built $IMAGE"

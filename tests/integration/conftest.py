@@ -1,0 +1,110 @@
+"""Real test hosts for the integration suite: podman containers from the locally built Debian image,
+and the nginx stand-in for the VIP endpoint on 127.0.0.1 (the hosts share the loopback network)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / ".build"
+HOSTS = ROOT / "tests" / "hosts"
+IMAGE = os.environ.get("VIP_MTLS_TEST_IMAGE", "localhost/vip-mtls-host:bookworm")
+PORT = int(os.environ.get("VIP_MTLS_TEST_PORT", "9443"))
+PREFIX = "vipmtls-it"
+HOST_COUNT = 5
+VENV_BIN = Path(sys.executable).parent
+
+
+def run(cmd, check=True, **kwargs):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, **kwargs)
+
+
+def podman_exec(host, *cmd, check=True):
+    return run(["podman", "exec", host, *cmd], check=check)
+
+
+def ansible_env():
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(BUILD / "collections"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_GATHERING="explicit",
+        ANSIBLE_INTERPRETER_PYTHON="/usr/bin/python3",
+        ANSIBLE_RETRY_FILES_ENABLED="False",
+        ANSIBLE_NOCOLOR="1",
+    )
+    return env
+
+
+class PlaybookRun:
+    """One ansible-playbook run with the json callback: rc, stats and per-task host results."""
+
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        try:
+            self.data = json.loads(proc.stdout[proc.stdout.index("{"):])
+        except ValueError:
+            raise AssertionError("ansible-playbook printed no JSON:\n%s\n%s" % (proc.stdout, proc.stderr))
+
+    def stats(self, host):
+        return self.data["stats"][host]
+
+    def results(self, host, task_name):
+        """Results of every task whose name contains task_name, for host (loop items flattened)."""
+        found = []
+        for play in self.data["plays"]:
+            for task in play["tasks"]:
+                if task_name in task["task"]["name"] and host in task["hosts"]:
+                    res = task["hosts"][host]
+                    found.extend(res.get("results", [res]))
+        return found
+
+    def __repr__(self):
+        return "PlaybookRun(rc=%s)\nSTDOUT:\n%s\nSTDERR:\n%s" % (self.rc, self.stdout[-6000:], self.stderr[-3000:])
+
+
+def ansible_playbook(playbook, inventory, *args):
+    proc = run([str(VENV_BIN / "ansible-playbook"), playbook, "-i", str(inventory), *args],
+               check=False, env=ansible_env(), cwd=str(ROOT))
+    return PlaybookRun(proc)
+
+
+@pytest.fixture(scope="session")
+def standin():
+    """The stand-in VIP endpoint; its test PKI is in standin/pki."""
+    directory = BUILD / "test-standin"
+    run(["bash", str(HOSTS / "standin.sh"), "start", str(directory), str(PORT)],
+        env=dict(os.environ, PYTHON=sys.executable))
+    yield directory
+    run(["bash", str(HOSTS / "standin.sh"), "stop", str(directory)], check=False)
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory):
+    """HOST_COUNT fresh test hosts; each test takes its own, so none depends on another's state."""
+    run(["bash", str(HOSTS / "hosts.sh"), "down", PREFIX], check=False)
+    run(["bash", str(HOSTS / "hosts.sh"), "up", PREFIX, str(HOST_COUNT), IMAGE])
+    inventory = tmp_path_factory.mktemp("inventory") / "hosts.ini"
+    run(["bash", str(HOSTS / "hosts.sh"), "inventory", PREFIX, str(inventory)])
+    names = ["%s-%d" % (PREFIX, i) for i in range(1, HOST_COUNT + 1)]
+    for name in names:
+        podman_exec(name, "sh", "-c", "id vipapp >/dev/null 2>&1 || useradd --system --no-create-home vipapp")
+    yield {"inventory": inventory, "hosts": names}
+    run(["bash", str(HOSTS / "hosts.sh"), "down", PREFIX], check=False)
+
+
+def snapshot(host, *paths):
+    """sha256, mode and owner of every file below paths: 'byte for byte as it was'."""
+    script = ("for p in %s; do [ -e \"$p\" ] && find \"$p\" -xdev \\( -type f -o -type l -o -type d \\) "
+              "-printf '%%p %%m %%u %%g %%y\\n'; done; "
+              "for p in %s; do [ -e \"$p\" ] && find \"$p\" -xdev -type f -exec sha256sum {} +; done; true"
+              % (" ".join(paths), " ".join(paths)))
+    return sorted(podman_exec(host, "sh", "-c", script).stdout.splitlines())

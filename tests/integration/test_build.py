@@ -1,0 +1,29 @@
+"""The collection builds, installs from its tarball, and ansible-doc renders every module and role."""
+
+from __future__ import annotations
+
+import tarfile
+
+from conftest import ROOT, VENV_BIN, run
+
+MODULES = ("trust_anchor", "client_cert", "mtls_check")
+ROLES = ("vip_trust", "vip_client_cert", "vip_verify", "vip_mtls")
+
+
+def test_build_install_and_ansible_doc(tmp_path):
+    run([str(VENV_BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(ROOT)])
+    tarball = tmp_path / "vip-mtls-0.1.0.tar.gz"
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+    assert "roles/vip_trust/files/digicert-global-root-g2.crt" in names
+    assert not [n for n in names if n.startswith((".build", ".venv", "demo/"))], names
+
+    installed = tmp_path / "collections"
+    run([str(VENV_BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(installed), str(tarball)])
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed), "PATH": "/usr/bin:/bin"}
+    for module in MODULES:
+        doc = run([str(VENV_BIN / "ansible-doc"), "vip.mtls." + module], env=env)
+        assert "vip.mtls." + module in doc.stdout and "EXAMPLES" in doc.stdout, doc.stdout[:500]
+    for role in ROLES:
+        doc = run([str(VENV_BIN / "ansible-doc"), "-t", "role", "vip.mtls." + role], env=env)
+        assert "ENTRY POINT: main" in doc.stdout, doc.stdout[:500]

@@ -1,0 +1,143 @@
+"""The whole job on real test hosts: rollout, re-run, check mode, bad input (issue 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from conftest import PORT, VENV_BIN, ansible_env, ansible_playbook, podman_exec, run, snapshot
+
+G2 = "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
+G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
+ANCHOR_DIR = "/usr/local/share/ca-certificates"
+BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+WATCHED = ("/etc", "/usr/local/share/ca-certificates")
+
+
+def fingerprint_of_file(path):
+    cert = x509.load_pem_x509_certificate(path.read_bytes())
+    return ":".join("%02X" % b for b in hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest())
+
+
+def bundle_fingerprints(host):
+    text = podman_exec(host, "cat", BUNDLE).stdout
+    found = set()
+    for block in re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", text, re.DOTALL):
+        cert = x509.load_pem_x509_certificate(block.encode())
+        der = cert.public_bytes(serialization.Encoding.DER)
+        found.add(":".join("%02X" % b for b in hashlib.sha256(der).digest()))
+    return found
+
+
+@pytest.fixture(scope="module")
+def rollout_vars(standin, tmp_path_factory):
+    """The same shape of variables the demo uses: the test root added, the PKCS#12 with its passphrase."""
+    pki = standin / "pki"
+    path = tmp_path_factory.mktemp("vars") / "vars.yml"
+    path.write_text(
+        "vip_trust_extra_anchors:\n"
+        "  - name: vip-test-root\n"
+        "    src: %s\n"
+        "    fingerprint_sha256: '%s'\n"
+        "vip_client_cert_src: %s\n"
+        "vip_client_cert_passphrase: '%s'\n"
+        "vip_client_cert_owner: root\n"
+        "vip_client_cert_group: vipapp\n"
+        "vip_client_cert_key_mode: '0640'\n"
+        "vip_verify_urls: ['https://vip-standin.test:%d/']\n"
+        % (pki / "root-ca.crt", fingerprint_of_file(pki / "root-ca.crt"), pki / "client.p12",
+           (pki / "client.p12.pass").read_text(), PORT)
+    )
+    return path
+
+
+def rollout(fleet, host, rollout_vars, *args):
+    return ansible_playbook("vip.mtls.rollout", fleet["inventory"], "--limit", host,
+                            "-e", "@%s" % rollout_vars, *args)
+
+
+def test_rollout_installs_everything_and_second_run_changes_nothing(fleet, standin, rollout_vars):
+    host = fleet["hosts"][0]
+    first = rollout(fleet, host, rollout_vars)
+    assert first.rc == 0, first
+    assert first.stats(host)["changed"] > 0
+
+    anchors = podman_exec(host, "ls", ANCHOR_DIR).stdout.split()
+    assert {"digicert-global-root-g2.crt", "digicert-global-root-ca.crt", "vip-test-root.crt"} <= set(anchors)
+    in_bundle = bundle_fingerprints(host)
+    assert fingerprint_of_file(standin / "pki" / "root-ca.crt") in in_bundle
+    assert G2 in in_bundle and G1 in in_bundle
+
+    key = podman_exec(host, "stat", "-c", "%U %G %a", "/etc/vip-mtls/client.key").stdout.split()
+    assert key == ["root", "vipapp", "640"]
+    assert podman_exec(host, "stat", "-c", "%a", "/etc/vip-mtls").stdout.strip() == "750"
+
+    # An independent client on the host, with the deployed files and the system store.
+    curl = podman_exec(host, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                       "--cert", "/etc/vip-mtls/client.crt", "--key", "/etc/vip-mtls/client.key",
+                       "https://vip-standin.test:%d/" % PORT, check=False)
+    assert curl.stdout == "200", curl.stderr
+
+    checks = first.results(host, "Prove a mutual-TLS handshake")
+    assert [c["reason"] for c in checks] == ["ok"]
+    assert checks[0]["http_status"] == 200 and checks[0]["tls_version"] in ("TLSv1.2", "TLSv1.3")
+
+    second = rollout(fleet, host, rollout_vars)
+    assert second.rc == 0, second
+    assert second.stats(host)["changed"] == 0, second
+
+
+def test_check_mode_on_fresh_host_changes_nothing_and_reports_pending(fleet, standin, rollout_vars):
+    host = fleet["hosts"][1]
+    before = snapshot(host, *WATCHED)
+    result = rollout(fleet, host, rollout_vars, "--check", "--diff")
+    assert result.rc == 0, result
+    assert result.stats(host)["changed"] > 0  # it reports what it would do ...
+    assert snapshot(host, *WATCHED) == before  # ... and does none of it
+    summary = result.results(host, "Report one line per host")
+    assert "pending" in summary[0]["msg"]
+
+
+def test_wrong_passphrase_fails_clearly_and_leaves_the_host_as_it_was(fleet, standin, rollout_vars):
+    host = fleet["hosts"][2]
+    before = snapshot(host, *WATCHED)
+    result = rollout(fleet, host, rollout_vars, "-e", "vip_client_cert_passphrase=not-the-passphrase")
+    assert result.rc != 0
+    failed = [r for r in result.results(host, "") if r.get("failed")]
+    assert failed and "passphrase is wrong" in failed[0]["msg"], result
+    assert "not-the-passphrase" not in result.stdout
+    assert snapshot(host, *WATCHED) == before
+
+
+def test_mtls_check_names_each_failure(fleet, standin):
+    """Against the stand-in: each way of failing has its own reason code."""
+    host = fleet["hosts"][3]
+    pki = standin / "pki"
+    podman_exec(host, "mkdir", "-p", "/tmp/pki")
+    for name in ("root-ca.crt", "untrusted-root.crt", "client.crt", "client.key",
+                 "rogue-client.crt", "rogue-client.key"):
+        run(["podman", "cp", str(pki / name), "%s:/tmp/pki/%s" % (host, name)])
+    url = "https://vip-standin.test:%d/" % PORT
+    cases = {
+        "ok": dict(url=url, client_cert="/tmp/pki/client.crt", client_key="/tmp/pki/client.key",
+                   ca_path="/tmp/pki/root-ca.crt"),
+        "client_cert_required": dict(url=url, ca_path="/tmp/pki/root-ca.crt"),
+        "client_cert_rejected": dict(url=url, client_cert="/tmp/pki/rogue-client.crt",
+                                     client_key="/tmp/pki/rogue-client.key", ca_path="/tmp/pki/root-ca.crt"),
+        "server_hostname_mismatch": dict(url="https://vip-standin.test:%d/" % (PORT + 1),
+                                         client_cert="/tmp/pki/client.crt", client_key="/tmp/pki/client.key",
+                                         ca_path="/tmp/pki/root-ca.crt"),
+        "server_untrusted": dict(url=url, client_cert="/tmp/pki/client.crt", client_key="/tmp/pki/client.key",
+                                 ca_path="/tmp/pki/untrusted-root.crt"),
+    }
+    for expected, args in cases.items():
+        argstr = " ".join("%s=%s" % kv for kv in args.items())
+        proc = run([str(VENV_BIN / "ansible"), host, "-i", str(fleet["inventory"]),
+                    "-m", "vip.mtls.mtls_check", "-a", argstr],
+                   check=False, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="minimal"))
+        assert '"reason": "%s"' % expected in proc.stdout, (expected, proc.stdout, proc.stderr)
+        assert (proc.returncode == 0) == (expected == "ok"), (expected, proc.stdout)
