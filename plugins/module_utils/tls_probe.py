@@ -33,7 +33,8 @@ DETAIL_BODY_CHARS = 300
 
 HINTS = {
     "ok": "the handshake completed and the server answered over HTTP",
-    "client_cert_invalid": "fix the client certificate or key on this host (deploy them again with vip.mtls.client_cert)",
+    "client_cert_invalid": "fix the client certificate or key on this host (deploy them again with "
+                           "vip.mtls.client_cert)",
     "dns_failure": "the host name does not resolve on this host: check the URL and this host's DNS resolver",
     "connect_refused": "nothing accepts connections at this address and port: check the URL's port, the service "
                        "and any firewall that rejects the connection",
@@ -116,6 +117,8 @@ def check(url, client_cert=None, client_key=None, client_key_passphrase=None, ca
     Raises VipMtlsError only for a request that cannot be a probe (bad url, missing ca_path, key without cert).
     """
     target = _parse_url(url)
+    if not float(timeout) > 0:
+        raise VipMtlsError("timeout must be a positive number of seconds, got %r" % (timeout,))
     if client_key and not client_cert:
         raise VipMtlsError("client_key is set but client_cert is not: give the certificate too")
     probe = _Probe(target, method, float(timeout))
@@ -229,8 +232,9 @@ class _Probe:
             if self.remaining() <= 0:
                 failures.append("%s: not tried, deadline reached" % address)
                 break
-            sock = socket.socket(family, kind, proto)
+            sock = None
             try:
+                sock = socket.socket(family, kind, proto)
                 sock.settimeout(self.remaining())
                 sock.connect(sockaddr)
             except socket.timeout:
@@ -238,7 +242,8 @@ class _Probe:
                 failures.append("%s: timed out" % address)
                 continue
             except OSError as exc:
-                sock.close()
+                if sock is not None:
+                    sock.close()
                 refused = refused or exc.errno in (errno.ECONNREFUSED, errno.ECONNRESET)
                 failures.append("%s: %s" % (address, _os_error_text(exc)))
                 continue
@@ -424,8 +429,8 @@ def _load_client_cert(context, cert_path, key_path, passphrase):
         context.load_cert_chain(cert_path, key_path, password=password)
     except ssl.SSLError as exc:
         if getattr(exc, "reason", None) == "KEY_VALUES_MISMATCH":
-            detail = "the private key in %s does not belong to the certificate in %s" % (key_path or cert_path,
-                                                                                      cert_path)
+            detail = "the private key in %s does not belong to the certificate in %s" % (
+                key_path or cert_path, cert_path)
         elif asked and not passphrase:
             detail = "the private key is encrypted and no client_key_passphrase was given"
         elif asked:
@@ -441,8 +446,8 @@ def _read_local(path, option):
         with open(path, "rb") as handle:
             return handle.read().decode("latin-1")
     except OSError as exc:
-        raise _Failed("client_cert_invalid", "local", "%s %s cannot be read: %s" % (option, path,
-                                                                                  _os_error_text(exc)))
+        raise _Failed("client_cert_invalid", "local", "%s %s cannot be read: %s" % (
+            option, path, _os_error_text(exc)))
 
 
 def _check_validity(cert_path):
@@ -476,7 +481,7 @@ def _response_complete(response, method):
     if head_end < 0:
         return len(response) > MAX_BODY  # no end of headers in 64 KiB: this is not going to be HTTP
     status = _STATUS_LINE.match(response)
-    if method == "HEAD" or (status and status.group(1) in (b"204", b"304")) or (status and status.group(1) < b"200"):
+    if method == "HEAD" or (status and status.group(1) in (b"204", b"304")):
         return True  # no body follows
     body = response[head_end + 4:]
     if len(body) >= MAX_BODY:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tarfile
 
 from conftest import ROOT, VENV_BIN, run
@@ -20,10 +21,10 @@ def test_build_install_and_ansible_doc(tmp_path):
 
     installed = tmp_path / "collections"
     run([str(VENV_BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(installed), str(tarball)])
-    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed), "PATH": "/usr/bin:/bin"}
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed), "PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1"}
     for module in MODULES:
         doc = run([str(VENV_BIN / "ansible-doc"), "vip.mtls." + module], env=env)
         assert "vip.mtls." + module in doc.stdout and "EXAMPLES" in doc.stdout, doc.stdout[:500]
     for role in ROLES:
         doc = run([str(VENV_BIN / "ansible-doc"), "-t", "role", "vip.mtls." + role], env=env)
-        assert "ENTRY POINT: main" in doc.stdout, doc.stdout[:500]
+        assert re.search(r"ENTRY POINT: \W*main\b", doc.stdout), doc.stdout[:500]
