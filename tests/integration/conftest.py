@@ -57,12 +57,14 @@ class PlaybookRun:
     def stats(self, host):
         return self.data["stats"][host]
 
-    def results(self, host, task_name):
-        """Results of every task whose name contains task_name, for host (loop items flattened)."""
+    def results(self, host, task_name=None):
+        """Results for host of the task named task_name (without its role prefix), or of every
+        task when None; loop items flattened."""
         found = []
         for play in self.data["plays"]:
             for task in play["tasks"]:
-                if task_name in task["task"]["name"] and host in task["hosts"]:
+                name = task["task"]["name"].split(" : ", 1)[-1]
+                if task_name in (None, name) and host in task["hosts"]:
                     res = task["hosts"][host]
                     found.extend(res.get("results", [res]))
         return found

@@ -12,16 +12,21 @@ ROLES = ("vip_trust", "vip_client_cert", "vip_verify", "vip_mtls")
 
 
 def test_build_install_and_ansible_doc(tmp_path):
-    run([str(VENV_BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(ROOT)])
+    # A clean environment: an inherited ANSIBLE_COLLECTIONS_PATH would make install skip the tarball.
+    installed = tmp_path / "collections"
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed), "PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1",
+           "HOME": str(tmp_path)}
+    run([str(VENV_BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(ROOT)],
+        env=env)
     tarball = tmp_path / "vip-mtls-0.1.0.tar.gz"
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
     assert "roles/vip_trust/files/digicert-global-root-g2.crt" in names
     assert not [n for n in names if n.startswith((".build", ".venv", "demo/"))], names
 
-    installed = tmp_path / "collections"
-    run([str(VENV_BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(installed), str(tarball)])
-    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed), "PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1"}
+    run([str(VENV_BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(installed),
+         str(tarball)], env=env)
+    assert (installed / "ansible_collections/vip/mtls/plugins/modules/trust_anchor.py").is_file()
     for module in MODULES:
         doc = run([str(VENV_BIN / "ansible-doc"), "vip.mtls." + module], env=env)
         assert "vip.mtls." + module in doc.stdout and "EXAMPLES" in doc.stdout, doc.stdout[:500]
