@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DEMO=$ROOT/.build/demo
-PORT=8443
-PREFIX=vipdemo
+PORT=${VIP_DEMO_PORT:-8443}
+PREFIX=${VIP_DEMO_PREFIX:-vipdemo}
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.build/collections}
 export ANSIBLE_CONFIG=$ROOT/demo/ansible.cfg
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}

@@ -16,7 +16,7 @@ BUILD = ROOT / ".build"
 HOSTS = ROOT / "tests" / "hosts"
 IMAGE = os.environ.get("VIP_MTLS_TEST_IMAGE", "localhost/vip-mtls-host:bookworm")
 PORT = int(os.environ.get("VIP_MTLS_TEST_PORT", "9443"))
-PREFIX = "vipmtls-it"
+PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it")
 HOST_COUNT = 5
 VENV_BIN = Path(sys.executable).parent
 
