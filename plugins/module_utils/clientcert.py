@@ -21,7 +21,7 @@ from ansible_collections.vip.mtls.plugins.module_utils.fileutil import (
     resolve_uid,
     write_atomic,
 )
-from ansible_collections.vip.mtls.plugins.module_utils.pem import certificate_ders, der_fingerprint, pem_blocks
+from ansible_collections.vip.mtls.plugins.module_utils.pem import der_fingerprint, pem_blocks
 
 KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
 

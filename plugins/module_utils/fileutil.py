@@ -30,31 +30,26 @@ def parse_mode(value, option):
     return mode
 
 
-def resolve_uid(owner):
-    """Numeric uid for a user name or number; -1 (keep) when not set."""
-    if owner in (None, ""):
+def _resolve_id(value, lookup, kind):
+    """Numeric id for a name or number; -1 (keep as is) when not set."""
+    if value in (None, ""):
         return -1
     try:
-        return int(owner)
+        return int(value)
     except ValueError:
         pass
     try:
-        return pwd.getpwnam(owner).pw_uid
+        return lookup(value)
     except KeyError:
-        raise VipMtlsError("owner %r does not exist on this host; create the user first or change owner" % owner)
+        raise VipMtlsError("%s %r does not exist on this host; create it first or change %s" % (kind, value, kind))
+
+
+def resolve_uid(owner):
+    return _resolve_id(owner, lambda name: pwd.getpwnam(name).pw_uid, "owner")
 
 
 def resolve_gid(group):
-    if group in (None, ""):
-        return -1
-    try:
-        return int(group)
-    except ValueError:
-        pass
-    try:
-        return grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise VipMtlsError("group %r does not exist on this host; create the group first or change group" % group)
+    return _resolve_id(group, lambda name: grp.getgrnam(name).gr_gid, "group")
 
 
 def read_bytes(path, limit=4 * 1024 * 1024):

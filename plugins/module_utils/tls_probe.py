@@ -14,9 +14,7 @@ be observed is reported as None, never guessed.
 
 from __future__ import annotations
 
-import datetime
 import errno
-import hashlib
 import os
 import re
 import socket
@@ -26,6 +24,11 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
+from ansible_collections.vip.mtls.plugins.module_utils.tls_wire import (
+    HandshakeObserver,
+    describe_der,
+    verified_chain_ders,
+)
 
 USER_AGENT = "vip.mtls"
 MAX_BODY = 64 * 1024  # enough to see an error page; a probe never needs the whole answer
@@ -81,12 +84,6 @@ TLS_ERROR_REASONS = (
 AMBIGUOUS_TLS_ERRORS = ("handshake failure", "unexpected eof", "eof occurred", "connection reset", "broken pipe")
 
 # TLS alert numbers (RFC 8446 6.2) as OpenSSL words them, to name alerts seen by the message callback.
-ALERT_NAMES = {
-    40: "handshake failure", 42: "bad certificate", 43: "unsupported certificate", 44: "certificate revoked",
-    45: "certificate expired", 46: "certificate unknown", 48: "unknown ca", 49: "access denied",
-    51: "decrypt error", 70: "protocol version", 71: "insufficient security", 116: "certificate required",
-}
-
 # X509_V_ERR_* codes of a failed server certificate verification; all others mean "untrusted".
 VERIFY_CODE_REASONS = {
     9: "server_cert_expired",  # not yet valid
@@ -166,7 +163,7 @@ class _Probe:
         self.target = target
         self.method = method.upper()
         self.timeout = timeout
-        self.observer = _HandshakeObserver()
+        self.observer = HandshakeObserver()
         self.started = time.monotonic()
         self.result = {
             "ok": False, "reason": None, "stage": None, "hint": None, "detail": None,
@@ -361,10 +358,10 @@ class _Probe:
         return "client_cert_rejected" if self.observer.client_certs_sent else "client_cert_required"
 
     def _record_chain(self, tls):
-        ders = _verified_chain_ders(tls)
+        ders = verified_chain_ders(tls)
         if ders is None:
             return
-        chain = [_describe_der(der) for der in ders]
+        chain = [describe_der(der) for der in ders]
         self.result["server_chain"] = chain
         self.result["anchor"] = chain[-1] if chain else None
 
@@ -510,281 +507,6 @@ def _parse_response(response, certificate_outcome):
     head_end = response.find(b"\r\n\r\n")
     body = response[head_end + 4:head_end + 4 + MAX_BODY] if head_end >= 0 else b""
     return status_line, body.decode("utf-8", "replace")
-
-
-# --- what the handshake showed ---------------------------------------------------------------
-
-_HANDSHAKE = 22
-_ALERT = 21
-_MSG_CERTIFICATE = 11
-_MSG_CERTIFICATE_REQUEST = 13
-_MSG_SERVER_HELLO_DONE = 14
-_MSG_FINISHED = 20
-_EXT_CERTIFICATE_AUTHORITIES = 47
-_TLS13 = 0x0304
-
-
-class _HandshakeObserver:
-    """Records the server's CertificateRequest, certificates and alerts via ssl's message callback.
-
-    SSLContext._msg_callback is private (present in CPython 3.8 to 3.13); without it every
-    observation stays None. The callback sees handshake messages after decryption, TLS 1.3 included.
-    """
-
-    def __init__(self):
-        self.available = False
-        self.cert_request_seen = False
-        self.server_flight_done = False  # ServerHelloDone (1.2) or server Finished (1.3) was read
-        self.handshake_completed = False
-        self.acceptable_cas = None
-        self.server_certs = []
-        self.client_certs_sent = None
-        self.alerts = []
-
-    def attach(self, context):
-        if not hasattr(type(context), "_msg_callback"):
-            return
-        try:
-            context._msg_callback = self._on_message
-        except Exception:
-            return
-        self.available = True
-
-    @property
-    def cert_requested(self):
-        if not self.available:
-            return None
-        if self.cert_request_seen:
-            return True
-        # only once the server's whole flight was read is "no request seen" a fact
-        return False if (self.server_flight_done or self.handshake_completed) else None
-
-    def alert_names(self):
-        return [ALERT_NAMES.get(code, "alert %d" % code) for code in self.alerts]
-
-    def server_certificate_names(self):
-        """(leaf, last certificate sent) as described dicts, or (None, None) when none was seen."""
-        if not self.server_certs:
-            return None, None
-        return _describe_der(self.server_certs[0]), _describe_der(self.server_certs[-1])
-
-    def _on_message(self, conn, direction, version, content_type, msg_type, data):
-        # Exceptions here would surface as an unrelated handshake error: observe, never interfere.
-        try:
-            if content_type == _ALERT and direction == "read" and len(data) >= 2:
-                self.alerts.append(data[1])
-            if content_type != _HANDSHAKE:
-                return
-            tls13 = version == _TLS13
-            if direction == "read":
-                if msg_type == _MSG_CERTIFICATE_REQUEST:
-                    self.cert_request_seen = True
-                    self.acceptable_cas = parse_certificate_request_cas(data, tls13)
-                elif msg_type == _MSG_CERTIFICATE:
-                    self.server_certs = parse_certificate_message(data, tls13)
-                elif msg_type in (_MSG_SERVER_HELLO_DONE, _MSG_FINISHED):
-                    self.server_flight_done = True
-            elif direction == "write" and msg_type == _MSG_CERTIFICATE:
-                self.client_certs_sent = len(parse_certificate_message(data, tls13))
-        except Exception:
-            pass
-
-
-class _Reader:
-    """Length-prefixed fields of a TLS handshake message."""
-
-    def __init__(self, data):
-        self.data = bytes(data)
-        self.pos = 0
-
-    def take(self, size):
-        if self.pos + size > len(self.data):
-            raise ValueError("truncated TLS message")
-        chunk = self.data[self.pos:self.pos + size]
-        self.pos += size
-        return chunk
-
-    def number(self, size):
-        return int.from_bytes(self.take(size), "big")
-
-    def vector(self, length_size):
-        return self.take(self.number(length_size))
-
-    def done(self):
-        return self.pos >= len(self.data)
-
-
-def parse_certificate_request_cas(message, tls13):
-    """Distinguished names (RFC 4514 strings) a CertificateRequest names as acceptable CAs.
-
-    ``message`` includes the 4-byte handshake header. TLS 1.2 carries the list in the body;
-    TLS 1.3 in the certificate_authorities extension. [] when the server named none.
-    """
-    reader = _Reader(message)
-    reader.take(4)
-    if tls13:
-        reader.vector(1)  # certificate_request_context
-        extensions = _Reader(reader.vector(2))
-        names = b""
-        while not extensions.done():
-            ext_type = extensions.number(2)
-            ext_data = extensions.vector(2)
-            if ext_type == _EXT_CERTIFICATE_AUTHORITIES:
-                names = _Reader(ext_data).vector(2)
-    else:
-        reader.vector(1)  # certificate_types
-        reader.vector(2)  # supported_signature_algorithms
-        names = reader.vector(2)
-    listing = _Reader(names)
-    cas = []
-    while not listing.done():
-        cas.append(der_name_to_string(listing.vector(2)))
-    return cas
-
-
-def parse_certificate_message(message, tls13):
-    """DER certificates of a Certificate handshake message (header included), leaf first."""
-    reader = _Reader(message)
-    reader.take(4)
-    if tls13:
-        reader.vector(1)  # certificate_request_context
-    entries = _Reader(reader.vector(3))
-    ders = []
-    while not entries.done():
-        ders.append(entries.vector(3))
-        if tls13:
-            entries.vector(2)  # per-certificate extensions
-    return ders
-
-
-def _verified_chain_ders(tls):
-    """DER of the verified chain, leaf first and anchor last; None where this Python cannot tell.
-
-    SSLSocket.get_verified_chain is public from 3.13 (returns DER); 3.10-3.12 have the same call on
-    the private _sslobj, returning certificate objects.
-    """
-    getter = getattr(tls, "get_verified_chain", None)
-    if getter is None:
-        getter = getattr(getattr(tls, "_sslobj", None), "get_verified_chain", None)
-    if getter is None:
-        return None
-    try:
-        chain = getter() or []
-        ders = []
-        for cert in chain:
-            if isinstance(cert, (bytes, bytearray)):
-                ders.append(bytes(cert))
-            else:
-                ders.append(ssl.PEM_cert_to_DER_cert(cert.public_bytes()))
-        return ders
-    except Exception:
-        return None
-
-
-# --- a little DER, for names and dates of certificates ------------------------------------------
-
-# Short names as RFC 4514 (and cryptography's rfc4514_string) write them; other types as dotted OIDs.
-_NAME_OIDS = {
-    "2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.9": "STREET",
-    "2.5.4.10": "O", "2.5.4.11": "OU", "0.9.2342.19200300.100.1.25": "DC", "0.9.2342.19200300.100.1.1": "UID",
-}
-_STRING_CODECS = {0x0C: "utf-8", 0x12: "ascii", 0x13: "ascii", 0x14: "latin-1", 0x16: "ascii",
-                  0x1A: "ascii", 0x1C: "utf-32-be", 0x1E: "utf-16-be"}
-
-
-def _der_items(data):
-    """(tag, value bytes, whole element bytes) for each element in ``data``."""
-    pos = 0
-    while pos < len(data):
-        tag = data[pos]
-        length = data[pos + 1]
-        head = 2
-        if length & 0x80:
-            count = length & 0x7F
-            if not 0 < count <= 4:
-                raise ValueError("unsupported DER length")
-            length = int.from_bytes(data[pos + 2:pos + 2 + count], "big")
-            head += count
-        end = pos + head + length
-        if end > len(data):
-            raise ValueError("truncated DER")
-        yield tag, data[pos + head:end], data[pos:end]
-        pos = end
-
-
-def _der_oid(value):
-    arcs = []
-    number = 0
-    for byte in bytearray(value):
-        number = (number << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(number)
-            number = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(n) for n in [first, arcs[0] - 40 * first] + arcs[1:])
-
-
-def _escape_dn_value(value):
-    for char in ("\\", '"', "+", ",", ";", "<", ">"):
-        value = value.replace(char, "\\" + char)
-    value = value.replace("\0", "\\00")
-    if value[:1] in ("#", " "):
-        value = "\\" + value
-    if value.endswith(" "):
-        value = value[:-1] + "\\ "
-    return value
-
-
-def der_name_to_string(der):
-    """An X.501 Name (DER) as an RFC 4514 string, most specific part first, as cryptography writes it."""
-    (_tag, rdn_sequence, _whole), = _der_items(der)
-    rdns = []
-    for _set_tag, rdn, _rdn_whole in _der_items(rdn_sequence):
-        parts = []
-        for _seq_tag, attribute, _attr_whole in _der_items(rdn):
-            (_oid_tag, oid, _oid_whole), (value_tag, value, value_whole) = list(_der_items(attribute))
-            dotted = _der_oid(oid)
-            codec = _STRING_CODECS.get(value_tag)
-            if codec:
-                text = _escape_dn_value(value.decode(codec, "replace"))
-            else:
-                text = "#" + value_whole.hex()
-            parts.append("%s=%s" % (_NAME_OIDS.get(dotted, dotted), text))
-        rdns.append("+".join(parts))
-    return ",".join(reversed(rdns))
-
-
-def _der_time(tag, value):
-    text = value.decode("ascii")
-    if tag == 0x17:  # UTCTime, two-digit year (RFC 5280: 50-99 are 19xx)
-        year = int(text[:2])
-        text = ("19" if year >= 50 else "20") + text
-    moment = datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
-    return moment.replace(tzinfo=datetime.timezone.utc).isoformat()
-
-
-def _describe_der(der):
-    """subject, issuer, not_after (ISO 8601) and fingerprint_sha256 of a DER certificate.
-
-    The fingerprint is always given; the parsed fields are None if this small parser cannot read them.
-    """
-    description = {"subject": None, "issuer": None, "not_after": None,
-                   "fingerprint_sha256": ":".join("%02X" % b for b in bytearray(hashlib.sha256(der).digest()))}
-    try:
-        (_tag, certificate, _whole), = _der_items(der)
-        tbs = list(_der_items(next(_der_items(certificate))[1]))
-        if tbs[0][0] == 0xA0:  # explicit version
-            tbs = tbs[1:]
-        # serial, signature algorithm, issuer, validity, subject
-        validity = list(_der_items(tbs[3][1]))
-        description.update(
-            issuer=der_name_to_string(tbs[2][2]),
-            not_after=_der_time(validity[1][0], validity[1][1]),
-            subject=der_name_to_string(tbs[4][2]),
-        )
-    except Exception:
-        pass
-    return description
 
 
 def _format_address(sockaddr):

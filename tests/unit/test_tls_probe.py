@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.vip.mtls.plugins.module_utils import tls_probe
+from ansible_collections.vip.mtls.plugins.module_utils import tls_probe, tls_wire
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 from ansible_collections.vip.mtls.plugins.module_utils.tls_probe import check
 
@@ -361,13 +361,13 @@ def test_missing_ca_path_is_a_usage_error(pki):
 ])
 def test_distinguished_names_read_like_cryptography_writes_them(attributes):
     name = x509.Name([x509.NameAttribute(oid, value) for oid, value in attributes])
-    assert tls_probe.der_name_to_string(name.public_bytes()) == name.rfc4514_string()
+    assert tls_wire.der_name_to_string(name.public_bytes()) == name.rfc4514_string()
 
 
 def test_multi_valued_rdn():
     name = x509.Name([x509.RelativeDistinguishedName([
         x509.NameAttribute(NameOID.COMMON_NAME, "a"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "b")])])
-    parsed = tls_probe.der_name_to_string(name.public_bytes())
+    parsed = tls_wire.der_name_to_string(name.public_bytes())
     assert sorted(parsed.split("+")) == ["CN=a", "O=b"]
 
 
@@ -382,7 +382,7 @@ def test_certificate_description_matches_cryptography(not_after):
             .serial_number(7).not_valid_before(datetime.datetime(2020, 1, 1)).not_valid_after(not_after)
             .sign(key, hashes.SHA256()))
     der = cert.public_bytes(serialization.Encoding.DER)
-    assert tls_probe._describe_der(der) == {
+    assert tls_wire.describe_der(der) == {
         "subject": "CN=Root", "issuer": "CN=Other", "not_after": not_after.isoformat(),
         "fingerprint_sha256": colon_sha256(der),
     }
@@ -394,7 +394,7 @@ def colon_sha256(der):
 
 def test_unreadable_certificate_still_has_a_fingerprint():
     not_a_certificate = b"\x30\x03\x02\x01\x01"
-    described = tls_probe._describe_der(not_a_certificate)
+    described = tls_wire.describe_der(not_a_certificate)
     assert described["subject"] is None and described["not_after"] is None
     assert described["fingerprint_sha256"] == colon_sha256(not_a_certificate)
 
@@ -415,7 +415,7 @@ CA_NAMES = [x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "VIP Authenticati
 def test_certificate_request_cas_tls12():
     names = b"".join(_vector(n.public_bytes(), 2) for n in CA_NAMES)
     body = _vector(b"\x01\x40", 1) + _vector(b"\x04\x03\x08\x04", 2) + _vector(names, 2)
-    parsed = tls_probe.parse_certificate_request_cas(_handshake(13, body), tls13=False)
+    parsed = tls_wire.parse_certificate_request_cas(_handshake(13, body), tls13=False)
     assert parsed == [n.rfc4514_string() for n in CA_NAMES]
 
 
@@ -424,10 +424,10 @@ def test_certificate_request_cas_tls13():
     signature_algorithms = (13).to_bytes(2, "big") + _vector(_vector(b"\x04\x03", 2), 2)
     authorities = (47).to_bytes(2, "big") + _vector(_vector(names, 2), 2)
     body = _vector(b"", 1) + _vector(signature_algorithms + authorities, 2)
-    parsed = tls_probe.parse_certificate_request_cas(_handshake(13, body), tls13=True)
+    parsed = tls_wire.parse_certificate_request_cas(_handshake(13, body), tls13=True)
     assert parsed == [n.rfc4514_string() for n in CA_NAMES]
     no_authorities = _vector(b"", 1) + _vector(signature_algorithms, 2)
-    assert tls_probe.parse_certificate_request_cas(_handshake(13, no_authorities), tls13=True) == []
+    assert tls_wire.parse_certificate_request_cas(_handshake(13, no_authorities), tls13=True) == []
 
 
 # --- the module, run as Ansible runs it ---------------------------------------------------------
