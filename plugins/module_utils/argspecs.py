@@ -42,3 +42,12 @@ CLIENT_CERT_INTERNAL = dict(
     _chain_pem=dict(type="str"),
     _cert_fingerprint=dict(type="str"),
 )
+
+MTLS_CHECK = dict(
+    url=dict(type="str", required=True),
+    client_cert=dict(type="path"),
+    client_key=dict(type="path"),
+    client_key_passphrase=dict(type="str", no_log=True),
+    ca_path=dict(type="path"),
+    timeout=dict(type="float", default=10.0),
+)

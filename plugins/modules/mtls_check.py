@@ -202,20 +202,14 @@ acceptable_client_cas:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vip.mtls.plugins.module_utils.argspecs import MTLS_CHECK
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 from ansible_collections.vip.mtls.plugins.module_utils.tls_probe import check
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", required=True),
-            client_cert=dict(type="path"),
-            client_key=dict(type="path"),
-            client_key_passphrase=dict(type="str", no_log=True),
-            ca_path=dict(type="path"),
-            timeout=dict(type="float", default=10.0),
-        ),
+        argument_spec=MTLS_CHECK,
         supports_check_mode=True,  # read-only: the check runs the same in check mode
     )
     params = module.params
