@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import PORT, VENV_BIN, ansible_env, ansible_playbook, podman_exec, run, snapshot
+from conftest import PORT, ROOT, VENV_BIN, ansible_env, ansible_playbook, podman_exec, run, snapshot
 
 G2 = "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
 G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
@@ -142,3 +142,27 @@ def test_mtls_check_names_each_failure(fleet, standin):
                    check=False, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="minimal"))
         assert '"reason": "%s"' % expected in proc.stdout, (expected, proc.stdout, proc.stderr)
         assert (proc.returncode == 0) == (expected == "ok"), (expected, proc.stdout)
+
+
+def test_no_key_material_or_passphrase_in_output_at_vvvv(fleet, standin, rollout_vars):
+    """A whole rollout, check mode and real, at -vvvv with the diff shown: no secret in any output."""
+    host = fleet["hosts"][4]
+    pki = standin / "pki"
+    passphrase = (pki / "client.p12.pass").read_text()
+    key = serialization.load_pem_private_key((pki / "client.key").read_bytes(), None)
+    key_lines = set()
+    for fmt in (serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL):
+        pem = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()).decode()
+        key_lines.update(line for line in pem.splitlines() if "-----" not in line)
+    outputs = []
+    for extra in (["--check"], []):
+        proc = run([str(VENV_BIN / "ansible-playbook"), "vip.mtls.rollout", "-i", str(fleet["inventory"]),
+                    "--limit", host, "-e", "@%s" % rollout_vars, "--diff", "-vvvv", *extra],
+                   check=False, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="default"), cwd=str(ROOT))
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        outputs.append(proc.stdout + proc.stderr)
+    everything = "\n".join(outputs)
+    assert "client.key" in everything  # the output is really there to be searched
+    assert passphrase not in everything
+    leaked = [line for line in key_lines if line in everything]
+    assert not leaked, "private key lines in the output: %d" % len(leaked)
