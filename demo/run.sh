@@ -69,7 +69,7 @@ for i in 1 2 3; do
   echo "$h"
   echo "  anchors: $anchors"
   echo "  key:     $key"
-  echo "  rollout: ${line#*mtls }"
+  echo "  rollout: ${line#*mtls }  (ok = handshake done, client certificate accepted; the SOAP path answers GET with 405)"
   echo "  curl with the deployed files, system trust store: HTTP $code"
   [ "$code" = 200 ] || fail=1
 done

@@ -8,7 +8,9 @@ Uses from the Ansible module only ``check_mode``.
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import stat
 
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
@@ -63,12 +65,23 @@ def _describe(kind, path, data, fingerprint):
     return "%s: %s %s\n" % (kind, path, fps)
 
 
+def _attrs_text(mode, uid, gid):
+    return "  mode %04o owner %s group %s\n" % (mode, _name(pwd.getpwuid, uid), _name(grp.getgrgid, gid))
+
+
+def _name(lookup, number):
+    try:
+        return "%s(%d)" % (lookup(number)[0], number)
+    except KeyError:
+        return str(number)
+
+
 def _mode_owner(path):
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return ""
-    return "  mode %04o uid %d gid %d\n" % (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+    return _attrs_text(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
 
 
 def deploy(module, params, cert_fingerprint):
@@ -101,7 +114,7 @@ def deploy(module, params, cert_fingerprint):
         before.append(_describe(kind, path, current, cert_fingerprint if same_content else None)
                       + _mode_owner(path))
         after.append(_describe(kind, path, wanted, cert_fingerprint)
-                     + "  mode %04o uid %d gid %d\n" % (mode, want_uid, want_gid))
+                     + _attrs_text(mode, want_uid, want_gid))
         if same_content and same_attrs:
             continue
         changed = True

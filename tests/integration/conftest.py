@@ -17,7 +17,7 @@ HOSTS = ROOT / "tests" / "hosts"
 IMAGE = os.environ.get("VIP_MTLS_TEST_IMAGE", "localhost/vip-mtls-host:bookworm")
 PORT = int(os.environ.get("VIP_MTLS_TEST_PORT", "9443"))
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it")
-HOST_COUNT = 5
+HOST_COUNT = 6
 VENV_BIN = Path(sys.executable).parent
 
 

@@ -166,3 +166,13 @@ def test_no_key_material_or_passphrase_in_output_at_vvvv(fleet, standin, rollout
     assert passphrase not in everything
     leaked = [line for line in key_lines if line in everything]
     assert not leaked, "private key lines in the output: %d" % len(leaked)
+
+
+def test_missing_group_on_host_fails_before_the_trust_store_changes(fleet, standin, rollout_vars):
+    host = fleet["hosts"][5]
+    before = snapshot(host, *WATCHED)
+    result = rollout(fleet, host, rollout_vars, "-e", "vip_client_cert_group=no-such-group")
+    assert result.rc != 0
+    failed = [r for r in result.results(host) if r.get("failed")]
+    assert failed and "group 'no-such-group' does not exist" in failed[0]["msg"], result
+    assert snapshot(host, *WATCHED) == before
