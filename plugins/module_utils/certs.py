@@ -72,21 +72,34 @@ def _der_length(der):
 
 
 def _decode_text(data, source):
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like_utf16(data[:200]):
         raise VipMtlsError(
             "%s looks like UTF-16 text; save it as PEM in ASCII/UTF-8 "
             "(for example: iconv -f UTF-16 -t UTF-8) or as DER" % source
         )
+    if b"\x00" in data[:200]:
+        raise VipMtlsError("%s holds binary data that is neither a PEM nor a DER certificate" % source)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _looks_like_utf16(head):
+    """Text saved as UTF-16 without a byte-order mark: every other byte NUL, the rest printable."""
+    for zeros, chars in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if len(zeros) > 4 and not zeros.strip(b"\x00") and chars.strip(b"\x00") \
+                and all(32 <= c < 127 or c in (9, 10, 13) for c in chars.strip(b"\x00")):
+            return True
+    return False
+
+
 def _load_der_certificate(der, source, what="certificate"):
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        raise VipMtlsError("%s: the %s cannot be parsed (%s); is the file complete?" % (source, what, exc))
+    except ValueError:
+        raise VipMtlsError("%s: the %s cannot be parsed as X.509 DER: the file is damaged, or it is another "
+                           "kind of DER data (a PKCS#12 bundle or a key?). Give the certificate itself, in PEM "
+                           "or DER" % (source, what))
 
 
 def load_certificates(data, source):

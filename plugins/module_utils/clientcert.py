@@ -16,6 +16,8 @@ import stat
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 from ansible_collections.vip.mtls.plugins.module_utils.fileutil import (
     attrs_differ,
+    check_absolute,
+    check_trusted_directory,
     ensure_directory,
     parse_mode,
     read_bytes,
@@ -31,11 +33,12 @@ KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRI
 def output_plan(params):
     """(kind, path, wanted PEM text, mode) for every output this run manages."""
     dest_dir = params["dest_dir"]
+    check_absolute(dest_dir, "dest_dir")
     key_mode = parse_mode(params["key_mode"], "key_mode")
     cert_mode = parse_mode(params["cert_mode"], "cert_mode")
     if key_mode & 0o007:
-        raise VipMtlsError("key_mode=%s would let every user on the host read the private key; use '0600' "
-                           "(owner only) or '0640' (owner and group)" % params["key_mode"])
+        raise VipMtlsError("key_mode %04o would let every user on the host read the private key; use '0600' "
+                           "(owner only) or '0640' (owner and group)" % key_mode)
     plan = [
         ("cert", params["cert_path"] or os.path.join(dest_dir, "client.crt"), params["_cert_pem"], cert_mode),
         ("key", params["key_path"] or os.path.join(dest_dir, "client.key"), params["_key_pem"], key_mode),
@@ -44,9 +47,37 @@ def output_plan(params):
         plan.append(("chain", params["chain_path"] or os.path.join(dest_dir, "chain.crt"),
                      params["_chain_pem"], cert_mode))
     paths = [path for _kind, path, _pem, _mode in plan]
+    for kind, path, _pem, _mode in plan:
+        check_absolute(path, "%s_path" % kind)
     if len(set(paths)) != len(paths):
         raise VipMtlsError("cert_path, key_path and chain_path must be different files: %s" % paths)
     return plan
+
+
+def preflight(plan, dest_dir, uid):
+    """Everything that could stop a write is checked before the first one: nothing half-done."""
+    check_trusted_directory(dest_dir, uid)
+    for kind, path, _pem, _mode in plan:
+        parent = os.path.dirname(path)
+        if parent.rstrip("/") != dest_dir.rstrip("/"):
+            if not os.path.isdir(parent):
+                raise VipMtlsError("the directory of %s does not exist; create it or use a path in dest_dir" % path)
+            check_trusted_directory(parent, uid)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            continue  # replaced by a file, never written through
+        if not stat.S_ISREG(st.st_mode):
+            raise VipMtlsError("%s_path %s exists and is not a regular file; remove it or choose another path"
+                               % (kind, path))
+        current = read_bytes(path)
+        if current.strip() and not _meaning(kind, current):
+            what = "private key" if kind == "key" else "certificate"
+            raise VipMtlsError(
+                "%s_path %s already exists and holds no PEM %s: refusing to replace a file this module did "
+                "not write. Remove it, or choose another path" % (kind, path, what))
 
 
 def _meaning(kind, data):
@@ -93,12 +124,11 @@ def deploy(module, params, cert_fingerprint):
     gid = resolve_gid(params["group"])
     plan = output_plan(params)
     dir_mode = parse_mode(params["dir_mode"], "dir_mode")
-
+    if dir_mode & 0o022:
+        raise VipMtlsError("dir_mode %04o would let group or others replace the key and certificate; use "
+                           "'0750' or '0700'" % dir_mode)
+    preflight(plan, params["dest_dir"], uid)
     changed = ensure_directory(params["dest_dir"], dir_mode, uid, gid, module.check_mode)
-    for _kind, path, _pem, _mode in plan:
-        parent = os.path.dirname(path)
-        if not os.path.isdir(parent) and parent != params["dest_dir"].rstrip("/"):
-            raise VipMtlsError("the directory of %s does not exist; create it or use a path in dest_dir" % path)
 
     before, after, files = [], [], {}
     for kind, path, pem, mode in plan:

@@ -26,8 +26,56 @@ def parse_mode(value, option):
             raise VipMtlsError("%s=%r is not an octal file mode; quote it, for example %s: '0600'"
                                % (option, value, option))
     if not 0 <= mode <= 0o7777:
-        raise VipMtlsError("%s=%r is outside 0000-7777" % (option, value))
+        raise VipMtlsError("%s=%r is outside 0000-7777; write modes as quoted octal strings such as '0640'"
+                           % (option, value))
     return mode
+
+
+def check_absolute(path, option):
+    if not path or not os.path.isabs(path):
+        raise VipMtlsError("%s=%r must be an absolute path (a relative one would land in whatever directory "
+                           "the module runs in)" % (option, path))
+
+
+def check_trusted_directory(path, owner_uid):
+    """Refuse a directory that another user could swap, or write into, under our feet.
+
+    Every existing directory on the way (after resolving symlinks) must belong to root or to the
+    requested owner and must not be writable by group or others unless sticky (like /tmp); a symlink
+    on the way must belong to root. The same rule as OpenSSH's StrictModes.
+    """
+    trusted = {0, os.geteuid()} | ({owner_uid} if owner_uid != -1 else set())
+    current = "/"
+    for part in [p for p in path.split("/") if p]:
+        current = os.path.join(current, part)
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            break
+        if stat.S_ISLNK(st.st_mode) and st.st_uid not in trusted:
+            raise VipMtlsError("%s is a symbolic link owned by uid %d; refusing to follow it to the key's "
+                               "directory" % (current, st.st_uid))
+    directory = os.path.realpath(path)
+    while True:
+        try:
+            st = os.stat(directory)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            if not stat.S_ISDIR(st.st_mode):
+                raise VipMtlsError("%s exists but is not a directory" % directory)
+            if st.st_uid not in trusted:
+                raise VipMtlsError(
+                    "%s belongs to uid %d, not to root or the requested owner: that user could replace the "
+                    "key or certificate. Change its owner, or choose another directory" % (directory, st.st_uid))
+            if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+                raise VipMtlsError(
+                    "%s is writable by group or others (mode %04o): they could replace the key or certificate. "
+                    "Remove that write permission, or choose another directory"
+                    % (directory, stat.S_IMODE(st.st_mode)))
+        if directory == "/":
+            return
+        directory = os.path.dirname(directory)
 
 
 def _resolve_id(value, lookup, kind):

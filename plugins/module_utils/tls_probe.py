@@ -15,6 +15,8 @@ be observed is reported as None, never guessed.
 from __future__ import annotations
 
 import errno
+import ipaddress
+import math
 import os
 import re
 import socket
@@ -33,6 +35,8 @@ from ansible_collections.vip.mtls.plugins.module_utils.tls_wire import (
 USER_AGENT = "vip.mtls"
 MAX_BODY = 64 * 1024  # enough to see an error page; a probe never needs the whole answer
 DETAIL_BODY_CHARS = 300
+MAX_TIMEOUT = 3600  # seconds; more is a typo, and beyond ~1e9 the platform's time_t overflows
+MESSAGE_DETAIL_CHARS = 200  # how much of detail the module's failure message repeats
 
 HINTS = {
     "ok": "the handshake completed and the server answered over HTTP",
@@ -59,6 +63,8 @@ HINTS = {
     "timeout": "the server did not answer before the deadline: raise timeout, or check the server and anything "
                "in between (proxy, load balancer, firewall)",
 }
+DNS_TIMEOUT_HINT = ("the host name could not be resolved within the deadline: raise timeout, or check this host's "
+                    "DNS resolver (is it reachable and answering?)")
 
 # OpenSSL reason text of a failed handshake or read, lower case -> reason. Received alerts read
 # "sslv3 alert bad certificate" / "tlsv13 alert certificate required"; first match wins.
@@ -114,12 +120,51 @@ def check(url, client_cert=None, client_key=None, client_key_passphrase=None, ca
     Raises VipMtlsError only for a request that cannot be a probe (bad url, missing ca_path, key without cert).
     """
     target = _parse_url(url)
-    if not float(timeout) > 0:
-        raise VipMtlsError("timeout must be a positive number of seconds, got %r" % (timeout,))
+    seconds = _parse_timeout(timeout)
     if client_key and not client_cert:
         raise VipMtlsError("client_key is set but client_cert is not: give the certificate too")
-    probe = _Probe(target, method, float(timeout))
+    probe = _Probe(target, method, seconds)
     return probe.run(client_cert, client_key, client_key_passphrase, ca_path)
+
+
+def failure_message(result):
+    """The one-line fail msg of a failed check: "REASON: HINT (DETAIL)", detail shortened.
+
+    detail never holds key material (the local stage names files, never their content); a PEM
+    private key block is still cut out here, so that no server answer can put one into a message.
+    """
+    message = "%s: %s" % (result["reason"], result["hint"])
+    detail = " ".join(_redact_private_keys(result.get("detail") or "").split())
+    if not detail:
+        return message
+    if len(detail) > MESSAGE_DETAIL_CHARS:
+        detail = detail[:MESSAGE_DETAIL_CHARS - 3].rstrip() + "..."
+    return "%s (%s)" % (message, detail)
+
+
+_PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)",
+                                re.DOTALL)
+
+
+def _redact_private_keys(text):
+    return _PRIVATE_KEY_BLOCK.sub("[private key left out]", text)
+
+
+def _parse_timeout(timeout):
+    """Seconds as a float: finite, > 0 and <= MAX_TIMEOUT, else a usage error."""
+    try:
+        seconds = float(timeout)
+    except (TypeError, ValueError, OverflowError):
+        seconds = None
+    if seconds is None or not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+        raise VipMtlsError("timeout must be a number of seconds greater than 0 and at most %d, got %r"
+                           % (MAX_TIMEOUT, timeout))
+    return seconds
+
+
+def _seconds(value):
+    """A duration for a detail text: 10s, 0.5s, 0.01s (never rounded to 0.0s)."""
+    return "%gs" % float("%.3g" % value)
 
 
 class _Failed(Exception):
@@ -194,11 +239,21 @@ class _Probe:
         except _Failed as failure:
             self.result.update(reason=failure.reason, stage=failure.stage, detail=failure.detail,
                                hint=failure.hint or HINTS[failure.reason])
+        if self.result["detail"]:
+            # server answers are quoted in detail; a private key must not travel on even from there
+            self.result["detail"] = _redact_private_keys(self.result["detail"])
         self._add_observations(client_cert)
         self.result["elapsed_ms"] = int(round((time.monotonic() - self.started) * 1000))
         return self.result
 
     def _resolve(self):
+        if _is_ip_literal(self.target.host):
+            # no resolver involved: getaddrinfo only converts the address, at once
+            try:
+                return socket.getaddrinfo(self.target.host, self.target.port, type=socket.SOCK_STREAM,
+                                          flags=socket.AI_NUMERICHOST)
+            except OSError as exc:
+                raise _Failed("dns_failure", "dns", "%s: %s" % (self.target.host, _os_error_text(exc)))
         # getaddrinfo has no timeout of its own; a daemon thread lets the deadline cover DNS too
         # (a lookup still running is abandoned, it ends with the process).
         outcome = {}
@@ -213,8 +268,9 @@ class _Probe:
         worker.start()
         worker.join(max(self.remaining(), 0.0))
         if worker.is_alive():
-            raise _Failed("dns_failure", "dns", "%s: no answer from the resolver within %.1fs"
-                          % (self.target.host, self.timeout))
+            # the resolver is slow, not saying "no such name": the deadline ran out at stage dns
+            raise _Failed("timeout", "dns", "%s: no answer from the resolver within %s"
+                          % (self.target.host, _seconds(self.timeout)), DNS_TIMEOUT_HINT)
         if "error" in outcome:
             raise _Failed("dns_failure", "dns", "%s: %s" % (self.target.host, _os_error_text(outcome["error"])))
         return outcome["addresses"]
@@ -253,7 +309,7 @@ class _Probe:
             tls.settimeout(max(self.remaining(), 0.001))
             tls.do_handshake()
         except socket.timeout:
-            raise _Failed("timeout", "tls", "no TLS handshake within %.1fs" % self.timeout)
+            raise _Failed("timeout", "tls", "no TLS handshake within %s" % _seconds(self.timeout))
         except ssl.SSLCertVerificationError as exc:
             raise self._server_verify_failure(exc)
         except OSError as exc:  # SSLError and resets alike
@@ -289,7 +345,8 @@ class _Probe:
                 response += chunk
         except socket.timeout:
             if not _STATUS_LINE.match(response):
-                raise _Failed("timeout", "http", "no HTTP answer within %.1fs after the handshake" % self.timeout)
+                raise _Failed("timeout", "http", "no HTTP answer within %s after the handshake"
+                              % _seconds(self.timeout))
             # an answer has started; what arrived is enough to judge it
         except OSError as exc:
             # In TLS 1.3 the server judges our certificate after our side of the handshake has
@@ -408,12 +465,17 @@ def _load_client_cert(context, cert_path, key_path, passphrase):
     """Load certificate and key, failing with client_cert_invalid before any connection is made."""
     cert_text = _read_local(cert_path, "client_cert")
     key_text = _read_local(key_path, "client_key") if key_path else cert_text
+    # Details name the files, never quote them: a key file's content must not reach a result.
     if "-----BEGIN CERTIFICATE-----" not in cert_text:
-        raise _Failed("client_cert_invalid", "local", "%s holds no PEM certificate (PKCS#12 and DER are not read "
-                      "here: deploy the certificate with vip.mtls.client_cert)" % cert_path)
-    if not re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", key_text):
-        raise _Failed("client_cert_invalid", "local", "%s holds no PEM private key: set client_key"
-                      % (key_path or cert_path))
+        raise _Failed("client_cert_invalid", "local", "client_cert %s holds no PEM certificate (PKCS#12 and DER "
+                      "are not read here: deploy the certificate with vip.mtls.client_cert)" % cert_path)
+    if not _PEM_PRIVATE_KEY.search(key_text):
+        if key_path:
+            detail = "client_key %s holds no PEM private key" % key_path
+        else:
+            detail = ("client_cert %s holds no PEM private key and client_key is not set: set client_key to the "
+                      "key file" % cert_path)
+        raise _Failed("client_cert_invalid", "local", detail)
 
     asked = []
 
@@ -436,6 +498,17 @@ def _load_client_cert(context, cert_path, key_path, passphrase):
             detail = "certificate or key could not be loaded: %s" % _os_error_text(exc)
         raise _Failed("client_cert_invalid", "local", detail)
     _check_validity(cert_path)
+
+
+_PEM_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+
+
+def _is_ip_literal(host):
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_local(path, option):

@@ -126,9 +126,18 @@ def manage_anchors(store, name, ders, state, pins=None):
     wanted_pins = {normalise_fingerprint(pin) for pin in (pins or [])}
     wanted = anchor_files(name, ders, store.extension) if state == "present" else {}
     existing = managed_files(store.anchor_dir, name, store.extension)
-    if state == "absent" and wanted_pins:
-        # With pins, absent removes only the files that hold a pinned certificate.
+    if state == "absent":
+        # Only files holding a certificate named by fingerprint (pin or content) are removed, so a file
+        # an administrator placed under the same name survives.
+        wanted_pins |= {normalise_fingerprint(der_fingerprint(der)) for der in ders}
+        if not wanted_pins:
+            raise VipMtlsError("state=absent needs the certificate (src or content) or its fingerprint_sha256, "
+                               "so that only that anchor is removed")
         existing = [f for f in existing if _pinned(os.path.join(store.anchor_dir, f), wanted_pins)]
+    for filename in wanted:
+        path = os.path.join(store.anchor_dir, filename)
+        if os.path.lexists(path) and not (os.path.islink(path) or os.path.isfile(path)):
+            raise VipMtlsError("%s exists and is not a regular file; remove it so the anchor can be written" % path)
 
     writes = {}
     for filename, der in wanted.items():
@@ -219,11 +228,14 @@ def _apply(store, writes, removals):
 
 def _restore(store, saved):
     for path, content in saved.items():
-        if content is None:
-            if os.path.lexists(path):
-                os.unlink(path)
-        else:
-            write_atomic(path, content, 0o644, 0, 0)
+        try:
+            if content is None:
+                if os.path.lexists(path) and not os.path.isdir(path):
+                    os.unlink(path)
+            else:
+                write_atomic(path, content, 0o644, 0, 0)
+        except OSError:
+            continue  # put back what can be put back; the caller reports the original failure
 
 
 def _confirm_in_bundle(store, wanted):

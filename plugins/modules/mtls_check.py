@@ -17,6 +17,8 @@ description:
     and an HTTP answer arrives (any status).
   - On failure the result names a RV(reason), the RV(stage) where it happened and a one-line RV(hint)
     for the operator.
+  - "The failure message reads C(REASON: HINT), followed by RV(detail) in parentheses, shortened to about
+    200 characters."
   - Runs on the target with Python's standard library only; it never changes anything, so it also runs
     in check mode.
   - Whether the server asked for a client certificate, and which CAs it named, is observed during the
@@ -51,6 +53,7 @@ options:
   timeout:
     description:
       - Seconds for the whole check, from name resolution to the HTTP answer.
+      - Greater than 0 and at most 3600; anything else (including C(inf) and C(nan)) fails as a usage error.
     type: float
     default: 10
 attributes:
@@ -105,7 +108,9 @@ reason:
     - V(client_cert_invalid) (stage C(local)); V(dns_failure) (C(dns)); V(connect_refused), V(connect_timeout)
       (C(connect)); V(tls_protocol_mismatch), V(server_untrusted), V(server_hostname_mismatch),
       V(server_cert_expired), V(client_cert_required), V(client_cert_rejected) (C(tls)); V(client_cert_required),
-      V(client_cert_rejected), V(http_error) (C(http)); V(timeout) (C(tls) or C(http)).
+      V(client_cert_rejected), V(http_error) (C(http)); V(timeout) (C(dns), C(tls) or C(http)).
+    - V(timeout) at C(dns) means the resolver did not answer before the deadline; a name that does not
+      exist is V(dns_failure).
   returned: always
   type: str
   sample: client_cert_rejected
@@ -204,7 +209,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vip.mtls.plugins.module_utils.argspecs import MTLS_CHECK
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
-from ansible_collections.vip.mtls.plugins.module_utils.tls_probe import check
+from ansible_collections.vip.mtls.plugins.module_utils.tls_probe import check, failure_message
 
 
 def main():
@@ -229,7 +234,7 @@ def main():
         module.warn(warning)
     if result["ok"]:
         module.exit_json(changed=False, **result)
-    module.fail_json(msg="%s: %s" % (result["reason"], result["hint"]), changed=False, **result)
+    module.fail_json(msg=failure_message(result), changed=False, **result)
 
 
 if __name__ == "__main__":

@@ -176,3 +176,15 @@ def test_missing_group_on_host_fails_before_the_trust_store_changes(fleet, stand
     failed = [r for r in result.results(host) if r.get("failed")]
     assert failed and "group 'no-such-group' does not exist" in failed[0]["msg"], result
     assert snapshot(host, *WATCHED) == before
+
+
+@pytest.mark.parametrize("bad", ['{"vip_verify_urls": ["http://vip-standin.test/"]}',
+                                 '{"vip_verify_timeout": 1e12}'])
+def test_a_bad_verify_setting_fails_before_anything_changes(fleet, standin, rollout_vars, bad):
+    host = fleet["hosts"][5]
+    before = snapshot(host, *WATCHED)
+    result = rollout(fleet, host, rollout_vars, "-e", bad)
+    assert result.rc != 0
+    failed = [r for r in result.results(host) if r.get("failed")]
+    assert failed and "vip_verify_urls must be a non-empty list of https:// URLs" in failed[0]["msg"], result
+    assert snapshot(host, *WATCHED) == before

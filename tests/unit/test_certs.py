@@ -130,6 +130,12 @@ class TestLoadCertificatesFailures:
     def test_utf16_le_without_bom(self, root_pem):
         fails(root_pem.decode("ascii").encode("utf-16-le"), "UTF-16")
 
+    def test_zero_bytes_are_binary_not_utf16(self):
+        fails(b"\x00" * 4096, "binary data that is neither a PEM nor a DER certificate")
+
+    def test_pkcs12_offered_as_a_root(self, chain):
+        fails(pki.p12(chain.leaf_key, chain.leaf, password="secret"), "a PKCS#12 bundle or a key")
+
     def test_empty(self):
         fails(b"", "is empty", SRC)
 
@@ -430,6 +436,12 @@ class TestLoadClientBundle:
         with pytest.raises(VipMtlsError) as info:
             certs.load_client_bundle(b"\x01\x02garbage bytes, not a keystore" * 4, "vip.p12", "pw")
         assert "neither PKCS#12" in info.value.msg
+
+    def test_zero_bytes_are_binary_not_utf16(self):
+        fails(b"\x00" * 4096, "binary data that is neither a PEM nor a DER certificate")
+
+    def test_pkcs12_offered_as_a_root(self, chain):
+        fails(pki.p12(chain.leaf_key, chain.leaf, password="secret"), "a PKCS#12 bundle or a key")
 
     def test_empty(self):
         with pytest.raises(VipMtlsError) as info:

@@ -294,3 +294,83 @@ class TestDeploy:
         os.chmod(os.path.join(dest, "client.crt"), 0o600)
         run(params)
         assert not [n for n in os.listdir(dest) if re.match(r"^\.vip-mtls-", n)]
+
+
+# --- hostile destinations (found by the bad-input review): refused before anything is written ----
+
+def tree(path):
+    """Every path below path, with its mode: to show nothing was created or changed."""
+    found = []
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            found.append((full, stat.S_IMODE(os.lstat(full).st_mode)))
+    return sorted(found)
+
+
+def test_dest_dir_owned_by_another_user_is_refused(chain, tmp_path):
+    evil = tmp_path / "evil"
+    evil.mkdir(mode=0o777)
+    os.chmod(evil, 0o777)
+    os.chown(evil, 65534, 65534)
+    with pytest.raises(VipMtlsError, match="belongs to uid 65534"):
+        run(make_params(chain, str(evil)))
+    assert tree(evil) == [] and stat.S_IMODE(os.stat(evil).st_mode) == 0o777
+
+
+def test_dest_dir_below_a_world_writable_directory_is_refused(chain, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    with pytest.raises(VipMtlsError, match="writable by group or others"):
+        run(make_params(chain, str(shared / "vip-mtls")))
+    assert tree(shared) == []
+
+
+def test_dest_dir_through_a_symlink_into_a_foreign_directory_is_refused(chain, tmp_path):
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    os.chown(evil, 65534, 65534)
+    link = tmp_path / "link"
+    link.symlink_to(evil)
+    with pytest.raises(VipMtlsError, match="belongs to uid 65534"):
+        run(make_params(chain, str(link / "sub")))
+    assert tree(evil) == []
+
+
+@pytest.mark.parametrize("dir_mode", ["0777", "0770", "0752"])
+def test_dir_mode_that_lets_others_replace_the_key_is_refused(chain, dest, dir_mode):
+    with pytest.raises(VipMtlsError, match="replace the key"):
+        run(make_params(chain, dest, dir_mode=dir_mode))
+    assert not os.path.exists(dest)
+
+
+def test_an_existing_file_that_is_not_ours_is_not_overwritten(chain, dest, tmp_path):
+    precious = tmp_path / "shadow"
+    precious.write_text("root:$6$hash:19000:0:99999:7:::\n")
+    for option in ("cert_path", "key_path"):
+        with pytest.raises(VipMtlsError, match="refusing to replace a file this module did not write"):
+            run(make_params(chain, dest, **{option: str(precious)}))
+        assert precious.read_text().startswith("root:$6$")
+    assert not os.path.exists(dest)
+
+
+def test_a_directory_at_the_key_path_fails_before_anything_is_written(chain, dest, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    with pytest.raises(VipMtlsError, match="not a regular file"):
+        run(make_params(chain, dest, key_path=str(blocker)))
+    assert not os.path.exists(dest)  # not even the directory or the certificate
+
+
+@pytest.mark.parametrize("option", ["dest_dir", "cert_path", "key_path"])
+def test_relative_paths_are_refused(chain, dest, option):
+    params = make_params(chain, dest)
+    params[option] = "vip-rel" if option == "dest_dir" else "vip-rel/x.pem"
+    with pytest.raises(VipMtlsError, match="must be an absolute path"):
+        run(params)
+
+
+def test_unquoted_key_mode_is_reported_in_octal(chain, dest):
+    with pytest.raises(VipMtlsError, match="key_mode 0644"):
+        run(make_params(chain, dest, key_mode=0o644))

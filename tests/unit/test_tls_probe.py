@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 from cryptography import x509
@@ -150,7 +151,8 @@ def test_ca_directory(pki, servers, tmp_path):
     ("expired", "expired on"),
     ("not_yet_valid", "not valid before"),
     ("no_certificate_in_file", "holds no PEM certificate"),
-    ("no_key", "holds no PEM private key"),
+    ("no_key", "client_cert %s holds no PEM private key and client_key is not set"),
+    ("key_file_without_key", "client_key %s holds no PEM private key"),
 ])
 def test_local_problems_are_found_before_connecting(pki, closed_port, case, expected):
     options = {
@@ -162,13 +164,38 @@ def test_local_problems_are_found_before_connecting(pki, closed_port, case, expe
         "not_yet_valid": dict(client_cert=pki.client_future.cert, client_key=pki.client_future.key),
         "no_certificate_in_file": dict(client_cert=pki.client.key, client_key=None),
         "no_key": dict(client_key=None),
+        "key_file_without_key": dict(client_key=pki.root_ca),
     }[case]
+    if "%s" in expected:
+        expected %= options.get("client_key") or options.get("client_cert") or pki.client.cert
     # the port is closed: reaching the network would say connect_refused instead
     result = check("https://127.0.0.1:%d/" % closed_port, **client(pki, **options))
     assert_failed(result, "client_cert_invalid", "local")
     assert expected in result["detail"]
     assert result["address"] is None
     assert "s3cret" not in json.dumps(result)
+    assert "set client_key" not in result["detail"] or not options.get("client_key")
+
+
+def _key_body(path):
+    with open(path) as handle:
+        return "".join(handle.read().splitlines()[1:-1])
+
+
+@pytest.mark.parametrize("swap", ["key_as_cert", "cert_as_key", "key_as_both"])
+def test_local_failures_never_show_key_material(pki, closed_port, swap):
+    options = {
+        "key_as_cert": dict(client_cert=pki.client.key, client_key=pki.client.key),
+        "cert_as_key": dict(client_key=pki.client.cert),
+        "key_as_both": dict(client_cert=pki.unrelated_key, client_key=pki.unrelated_key),
+    }[swap]
+    result = check("https://127.0.0.1:%d/" % closed_port, **client(pki, **options))
+    assert_failed(result, "client_cert_invalid", "local")
+    shown = json.dumps(result) + tls_probe.failure_message(result)
+    for key in (pki.client.key, pki.unrelated_key):
+        body = _key_body(key)
+        assert body[:40] not in shown and body[-40:] not in shown
+    assert "PRIVATE KEY-----" not in shown
 
 
 def test_expiry_check_needs_the_private_decoder_or_skips():
@@ -183,6 +210,28 @@ def test_dns_failure(pki):
     result = check("https://nonexistent.invalid/", ca_path=pki.root_ca, timeout=3)
     assert_failed(result, "dns_failure", "dns")
     assert "nonexistent.invalid" in result["detail"]
+
+
+def test_resolver_that_does_not_answer_in_time_is_a_timeout(pki, monkeypatch):
+    release = threading.Event()
+    real_getaddrinfo = socket.getaddrinfo
+
+    def slow_getaddrinfo(host, *args, **kwargs):
+        if host == "slow.example":
+            release.wait(5)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(tls_probe.socket, "getaddrinfo", slow_getaddrinfo)
+    try:
+        result = check("https://slow.example/", ca_path=pki.root_ca, timeout=0.01)
+    finally:
+        release.set()
+    assert_failed(result, "timeout", "dns")
+    assert "slow.example" in result["detail"]
+    assert "0.01s" in result["detail"]
+    assert "resolve" in result["hint"] and "timeout" in result["hint"] and "resolver" in result["hint"]
+    assert result["hint"] != tls_probe.HINTS["timeout"]
 
 
 def test_connection_refused(pki, closed_port):
@@ -336,10 +385,19 @@ def test_key_without_certificate_is_a_usage_error(pki):
         check("https://localhost/", client_key=pki.client.key)
 
 
-@pytest.mark.parametrize("timeout", [0, -1])
-def test_timeout_must_be_positive(timeout):
-    with pytest.raises(VipMtlsError):
+@pytest.mark.parametrize("timeout", [0, -1, -0.001, float("nan"), float("inf"), float("-inf"), 1e12,
+                                     99999999999, 3600.001, "soon", None])
+def test_timeout_must_be_finite_positive_and_at_most_an_hour(timeout):
+    with pytest.raises(VipMtlsError) as raised:
         check("https://localhost/", timeout=timeout)
+    assert "timeout" in raised.value.msg
+    assert "3600" in raised.value.msg
+
+
+@pytest.mark.parametrize("timeout", [0.001, 3600, "2.5"])
+def test_timeout_limits_themselves_are_allowed(pki, closed_port, timeout):
+    result = check("https://127.0.0.1:%d/" % closed_port, ca_path=pki.root_ca, timeout=timeout)
+    assert result["reason"] in ("connect_refused", "connect_timeout")
 
 
 def test_missing_ca_path_is_a_usage_error(pki):
@@ -457,8 +515,43 @@ def test_module_failure_names_reason_and_hint_and_hides_the_passphrase(pki, serv
                         client_key=pki.client_key_encrypted, client_key_passphrase="wrong-s3cret")
     assert result["failed"] is True and result["changed"] is False
     assert result["msg"].startswith("client_cert_invalid: ")
+    assert result["msg"].endswith(" (%s)" % result["detail"])
+    assert "wrong client_key_passphrase" in result["msg"]
     assert (result["reason"], result["stage"]) == ("client_cert_invalid", "local")
     assert "wrong-s3cret" not in json.dumps(result)
+
+
+def test_module_failure_message_names_the_key_file_without_its_content(pki, servers, tmp_path):
+    result = run_module(tmp_path, url=servers["mtls13"].url(), ca_path=pki.root_ca, client_cert=pki.client.cert,
+                        client_key=pki.root_ca)
+    assert result["failed"] is True
+    assert result["msg"] == "client_cert_invalid: %s (client_key %s holds no PEM private key)" % (
+        tls_probe.HINTS["client_cert_invalid"], pki.root_ca)
+    assert "BEGIN" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("timeout", [1e12, 99999999999, "inf", "nan", -1])
+def test_module_rejects_a_timeout_out_of_range(tmp_path, timeout):
+    result = run_module(tmp_path, url="https://localhost/", timeout=timeout)
+    assert result["failed"] is True
+    assert "timeout" in result["msg"] and "3600" in result["msg"]
+    assert "_PyTime_t" not in json.dumps(result)
+
+
+def test_failure_message_shortens_the_detail_to_one_line():
+    long_detail = "HTTP/1.1 400 Bad Request | " + "x" * 500 + "\nsecond line"
+    message = tls_probe.failure_message({"reason": "http_error", "hint": "h", "detail": long_detail})
+    assert message.startswith("http_error: h (HTTP/1.1 400 Bad Request | xxx")
+    assert message.endswith("...)")
+    assert "\n" not in message
+    assert len(message) <= len("http_error: h ()") + tls_probe.MESSAGE_DETAIL_CHARS
+    assert tls_probe.failure_message({"reason": "timeout", "hint": "h", "detail": None}) == "timeout: h"
+
+
+def test_failure_message_never_repeats_a_private_key():
+    pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----"
+    message = tls_probe.failure_message({"reason": "http_error", "hint": "h", "detail": "not HTTP: " + pem})
+    assert "MIGHAgEAMBMG" not in message and "PRIVATE KEY-----" not in message
 
 
 def test_module_usage_error(tmp_path):

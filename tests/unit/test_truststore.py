@@ -151,7 +151,11 @@ def listing(store):
 def snapshot(store):
     files = {}
     for entry in listing(store):
-        with open(os.path.join(store.anchor_dir, entry), "rb") as handle:
+        path = os.path.join(store.anchor_dir, entry)
+        if os.path.isdir(path):
+            files[entry] = "<directory>"
+            continue
+        with open(path, "rb") as handle:
             files[entry] = handle.read()
     if os.path.exists(store.bundle):
         files["<bundle>"] = pki.read(store.bundle)
@@ -211,7 +215,7 @@ class TestManageAnchors:
         truststore.manage_anchors(store, "vip", [roots[0]], "present")
         before = snapshot(store)
         module.check_mode = True
-        result = truststore.manage_anchors(store, "vip", [], "absent")
+        result = truststore.manage_anchors(store, "vip", [roots[0]], "absent")
         assert result["changed"] is True
         assert snapshot(store) == before
 
@@ -254,15 +258,37 @@ class TestManageAnchors:
         similar = os.path.join(store.anchor_dir, "vip-extra.crt")
         with open(similar, "wb") as handle:
             handle.write(b"not ours")
-        result = truststore.manage_anchors(store, "vip", [], "absent")
+        result = truststore.manage_anchors(store, "vip", roots[:2], "absent")
         assert result["changed"] is True and result["refreshed"] is True
         assert sorted(result["removed"]) == sorted(os.path.join(store.anchor_dir, "vip-%s.crt" % short(d))
                                                    for d in roots[:2])
         assert listing(store) == ["other.crt", "vip-extra.crt"]
         assert pki.read(other) == der_to_pem(roots[2]).encode("ascii")
         assert result["paths"] == []
-        again = truststore.manage_anchors(store, "vip", [], "absent")
+        again = truststore.manage_anchors(store, "vip", roots[:2], "absent")
         assert again["changed"] is False and again["refreshed"] is False
+
+    def test_absent_without_any_fingerprint_is_refused(self, store, roots):
+        truststore.manage_anchors(store, "vip", [roots[0]], "present")
+        with pytest.raises(VipMtlsError, match="needs the certificate"):
+            truststore.manage_anchors(store, "vip", [], "absent")
+        assert listing(store) == ["vip.crt"]
+
+    def test_absent_keeps_a_hand_placed_file_with_another_certificate(self, store, roots):
+        hand = os.path.join(store.anchor_dir, "vip.crt")
+        with open(hand, "wb") as handle:
+            handle.write(der_to_pem(roots[1]).encode("ascii"))
+        result = truststore.manage_anchors(store, "vip", [roots[0]], "absent")
+        assert result["changed"] is False and listing(store) == ["vip.crt"]
+
+    def test_directory_at_the_anchor_path_fails_clearly_and_changes_nothing(self, store, module, roots):
+        os.mkdir(os.path.join(store.anchor_dir, "vip.crt"))
+        before = snapshot(store)
+        for check_mode in (True, False):
+            module.check_mode = check_mode
+            with pytest.raises(VipMtlsError, match="is not a regular file"):
+                truststore.manage_anchors(store, "vip", [roots[0]], "present")
+        assert snapshot(store) == before
 
     def test_absent_with_pins_removes_only_pinned(self, store, roots):
         truststore.manage_anchors(store, "vip", roots[:2], "present")
