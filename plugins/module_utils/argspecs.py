@@ -13,6 +13,13 @@ TRUST_ANCHOR = dict(
     fingerprint_sha256=dict(type="list", elements="str", default=[]),
     allow_intermediate=dict(type="bool", default=False),
     stores=dict(type="list", elements="str", default=["system"], choices=["system", "java", "bundle"]),
+    java_home=dict(type="path"),
+    java_keystore=dict(type="path"),
+    java_keystore_type=dict(type="str", default="auto", choices=["auto", "JKS", "PKCS12"]),
+    java_keystore_password=dict(type="str", default="changeit", no_log=True),
+    java_alias=dict(type="str"),
+    bundles=dict(type="list", elements="path", default=[]),
+    create_bundle=dict(type="bool", default=False),
     state=dict(type="str", default="present", choices=["present", "absent"]),
     validate_only=dict(type="bool", default=False),
 )

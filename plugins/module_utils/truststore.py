@@ -1,248 +1,127 @@
 # -*- coding: utf-8 -*-
 # Copyright: vip.mtls developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Trust-store backends on the target (standard library only).
+"""vip.mtls.trust_anchor on the target: put the anchors into every store asked for, under one lock.
 
-A backend needs from the Ansible module only: ``check_mode``, ``run_command`` and
-``get_bin_path`` — unit tests pass a small fake with those three.
+Standard library only. The stores (system, java, bundle) are backends with one ``manage`` call
+each (see anchors.py); this file picks them, runs them and turns their results into the module's.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
-import re
+import time
+from contextlib import contextmanager
 
+from ansible_collections.vip.mtls.plugins.module_utils.anchors import check_name, fingerprint_set, make_anchors
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
-from ansible_collections.vip.mtls.plugins.module_utils.fileutil import read_bytes, write_atomic
-from ansible_collections.vip.mtls.plugins.module_utils.pem import (
-    certificate_ders,
-    der_fingerprint,
-    der_to_pem,
-    normalise_fingerprint,
-)
+from ansible_collections.vip.mtls.plugins.module_utils.pem import certificate_ders, normalise_fingerprint
+from ansible_collections.vip.mtls.plugins.module_utils.systemstore import system_store
+from ansible_collections.vip.mtls.plugins.module_utils.tls_wire import describe_der
 
-OS_RELEASE = "/etc/os-release"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+LOCK_DIRS = ("/run/lock", "/var/lock", "/run", "/tmp")
+LOCK_NAME = "vip-mtls-trust.lock"
+LOCK_WAIT = 120  # seconds; a refresh with a Java keystore hook can take a while
 
 
-def parse_os_release(text):
-    values = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            values[key.strip()] = value.strip().strip("\"'")
-    return values
+def build_stores(module, params):
+    """The backends for ``stores``, in order; each checks its own settings when built."""
+    stores = []
+    for kind in dict.fromkeys(params["stores"]):
+        if kind == "system":
+            stores.append(system_store(module))
+        elif kind == "java":
+            from ansible_collections.vip.mtls.plugins.module_utils.javastore import java_store
+            stores.append(java_store(module, params))
+        elif kind == "bundle":
+            from ansible_collections.vip.mtls.plugins.module_utils.bundlestore import bundle_stores
+            stores.extend(bundle_stores(module, params))
+    return stores
 
 
-def detect_os_family(text):
-    """'debian' for Debian and Ubuntu-like systems; raises for families not supported yet."""
-    values = parse_os_release(text)
-    os_id = values.get("ID", "").lower()
-    id_like = values.get("ID_LIKE", "").lower().split()
-    if os_id == "debian" or "debian" in id_like or os_id == "ubuntu" or "ubuntu" in id_like:
-        return "debian"
-    raise VipMtlsError(
-        "the system trust store of this OS is not supported yet (ID=%r, ID_LIKE=%r in %s); "
-        "supported: Debian and Ubuntu families. Until then, put the root into an application "
-        "bundle or keystore instead." % (values.get("ID", ""), values.get("ID_LIKE", ""), OS_RELEASE),
-        os_id=os_id, os_id_like=" ".join(id_like),
-    )
-
-
-class DebianSystemStore(object):
-    """/usr/local/share/ca-certificates/*.crt, refreshed by update-ca-certificates."""
-
-    family = "debian"
-    anchor_dir = "/usr/local/share/ca-certificates"
-    bundle = "/etc/ssl/certs/ca-certificates.crt"
-    refresh_tool = "update-ca-certificates"
-    extension = ".crt"  # update-ca-certificates ignores files without it
-
-    def __init__(self, module):
-        self.module = module
-
-    def refresh(self):
-        tool = self.module.get_bin_path(self.refresh_tool, opt_dirs=["/usr/sbin", "/sbin"])
-        if not tool:
-            raise VipMtlsError("%s is not installed; install the ca-certificates package" % self.refresh_tool)
-        rc, out, err = self.module.run_command([tool])
-        return rc, (out + err).strip()
-
-    def bundle_fingerprints(self):
-        data = read_bytes(self.bundle, limit=64 * 1024 * 1024) or b""
-        return {der_fingerprint(der) for der in certificate_ders(data)}
-
-
-def system_store(module, os_release_path=OS_RELEASE):
-    try:
-        with open(os_release_path) as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise VipMtlsError("cannot read %s to detect the OS family (%s)" % (os_release_path, exc))
-    detect_os_family(text)
-    return DebianSystemStore(module)
-
-
-def check_name(name):
-    if not name or not _NAME.match(name) or ".." in name:
-        raise VipMtlsError(
-            "name=%r is not a plain file base name: use letters, digits, '.', '_' and '-' "
-            "(for example digicert-global-root-g2)" % (name,)
-        )
-
-
-def anchor_files(name, ders, extension):
-    """Wanted file name -> DER: NAME.crt for one certificate, NAME-<12 hex>.crt for several."""
-    if len(ders) == 1:
-        return {name + extension: ders[0]}
-    files = {}
-    for der in ders:
-        short = der_fingerprint(der).replace(":", "")[:12].lower()
-        files["%s-%s%s" % (name, short, extension)] = der
-    return files
-
-
-def managed_files(directory, name, extension):
-    """The files this module manages for ``name`` that exist now."""
-    pattern = re.compile(r"^%s(-[0-9a-f]{12})?%s$" % (re.escape(name), re.escape(extension)))
-    try:
-        entries = os.listdir(directory)
-    except FileNotFoundError:
-        return []
-    return sorted(entry for entry in entries if pattern.match(entry))
-
-
-def _current_der(path):
-    ders = certificate_ders(read_bytes(path) or b"")
-    return ders[0] if len(ders) == 1 else None
-
-
-def manage_anchors(store, name, ders, state, pins=None):
-    """Make the store hold exactly ``ders`` under ``name`` (or none, for absent).
-
-    Returns the per-store result: changed, paths, refreshed, anchors and the diff.
-    """
+def manage_trust(module, params, stores=None):
+    """The module's result for trust_anchor's params (content already normalised PEM)."""
+    name, state = params["name"], params["state"]
     check_name(name)
-    wanted_pins = {normalise_fingerprint(pin) for pin in (pins or [])}
-    wanted = anchor_files(name, ders, store.extension) if state == "present" else {}
-    existing = managed_files(store.anchor_dir, name, store.extension)
-    if state == "absent":
-        # Only files holding a certificate named by fingerprint (pin or content) are removed, so a file
-        # an administrator placed under the same name survives.
-        wanted_pins |= {normalise_fingerprint(der_fingerprint(der)) for der in ders}
-        if not wanted_pins:
-            raise VipMtlsError("state=absent needs the certificate (src or content) or its fingerprint_sha256, "
-                               "so that only that anchor is removed")
-        existing = [f for f in existing if _pinned(os.path.join(store.anchor_dir, f), wanted_pins)]
-    for filename in wanted:
-        path = os.path.join(store.anchor_dir, filename)
-        if os.path.lexists(path) and not (os.path.islink(path) or os.path.isfile(path)):
-            raise VipMtlsError("%s exists and is not a regular file; remove it so the anchor can be written" % path)
+    anchors = make_anchors(certificate_ders(params["content"] or ""))
+    if state == "present" and not anchors:
+        raise VipMtlsError("content holds no PEM certificate")
+    pins = fingerprint_set(params["fingerprint_sha256"])
+    if state == "present" and pins:
+        # The action plugin enforced the pins already; a direct caller gets the same rule.
+        for anchor in anchors:
+            if normalise_fingerprint(anchor.fingerprint) not in pins:
+                raise VipMtlsError("certificate %s matches none of fingerprint_sha256" % anchor.fingerprint)
+    fingerprints = fingerprint_set(params["fingerprint_sha256"], anchors)
+    if state == "absent" and not fingerprints:
+        raise VipMtlsError("state=absent needs the certificate (src or content) or its fingerprint_sha256, "
+                           "so that only that anchor is removed")
 
-    writes = {}
-    for filename, der in wanted.items():
-        if _current_der(os.path.join(store.anchor_dir, filename)) != der:
-            writes[filename] = der
-    removals = [f for f in existing if f not in wanted]
+    stores = stores if stores is not None else build_stores(module, params)
+    results = []
+    with host_lock():
+        for store in stores:
+            results.append((store, store.manage(name, anchors, state, fingerprints)))
+    return summarise(anchors, results)
 
-    before = {f: _describe_file(os.path.join(store.anchor_dir, f)) for f in existing}
-    after = dict(before)
-    for filename in removals:
-        after.pop(filename, None)
-    for filename, der in wanted.items():
-        after[filename] = der_fingerprint(der)
 
-    changed = bool(writes or removals)
-    refreshed = False
-    missing_from_bundle = []
-    if state == "present" and not changed:
-        # The files are right; make sure the refreshed bundle really carries them too.
-        in_bundle = store.bundle_fingerprints()
-        missing_from_bundle = [der_fingerprint(d) for d in wanted.values() if der_fingerprint(d) not in in_bundle]
-        changed = bool(missing_from_bundle)
-
-    if changed and not store.module.check_mode:
-        _apply(store, writes, removals)
-        refreshed = True
-        if state == "present":
-            _confirm_in_bundle(store, wanted)
-
-    paths = [os.path.join(store.anchor_dir, f) for f in sorted(wanted)]
+def summarise(anchors, results):
+    stores = {}
+    for store, result in results:
+        entry = stores.setdefault(store.kind, {"changed": False, "paths": [], "removed": [], "refreshed": False})
+        entry["changed"] = entry["changed"] or result["changed"]
+        entry["refreshed"] = entry["refreshed"] or result["refreshed"]
+        entry["paths"].extend(result["paths"])
+        entry["removed"].extend(result["removed"])
+    system_paths = dict(zip((a.fingerprint for a in anchors), stores.get("system", {}).get("paths", [])))
+    before, after = [], []
+    for store, result in results:
+        before.extend(_diff_lines(store, result["before"]))
+        after.extend(_diff_lines(store, result["after"]))
+        after.extend("%s: %s\n" % (store.label, note) for note in result.get("notes", []))
     return {
-        "changed": changed,
-        "paths": paths,
-        "removed": [os.path.join(store.anchor_dir, f) for f in removals],
-        "refreshed": refreshed,
-        "anchors": [{"fingerprint_sha256": der_fingerprint(der), "path": os.path.join(store.anchor_dir, f)}
-                    for f, der in sorted(wanted.items())],
-        "diff": {
-            "before_header": store.anchor_dir,
-            "after_header": store.anchor_dir,
-            "before": _diff_text(before),
-            "after": _diff_text(after) if not missing_from_bundle else
-            _diff_text(after) + "(refresh: %d anchor(s) missing from %s)\n" % (len(missing_from_bundle), store.bundle),
-        },
+        "changed": any(r["changed"] for _s, r in results),
+        "refreshed": any(r["refreshed"] for _s, r in results),
+        "anchors": [{"fingerprint_sha256": a.fingerprint, "path": system_paths.get(a.fingerprint)}
+                    for a in anchors],
+        "stores": stores,
+        "diff": {"before": "".join(before), "after": "".join(after)},
     }
 
 
-def _pinned(path, wanted_pins):
-    der = _current_der(path)
-    return der is not None and normalise_fingerprint(der_fingerprint(der)) in wanted_pins
+def _diff_lines(store, entries):
+    """One line per anchor: where, what (subject) and which (fingerprint); never whole files."""
+    lines = []
+    for entry, der in sorted(entries.items()):
+        if der is None:
+            lines.append("%s: %s  (not a single certificate)\n" % (store.label, entry))
+            continue
+        info = describe_der(der)
+        lines.append("%s: %s  %s  %s\n" % (store.label, entry, info.get("subject") or "?", info["fingerprint_sha256"]))
+    return lines
 
 
-def _describe_file(path):
-    der = _current_der(path)
-    return der_fingerprint(der) if der else "(not a single certificate)"
-
-
-def _diff_text(files):
-    return "".join("%s  %s\n" % (name, fp) for name, fp in sorted(files.items()))
-
-
-def _apply(store, writes, removals):
-    """Write and remove, refresh once; on a failed refresh put the old files back."""
-    saved = {}
-    for filename in list(writes) + removals:
-        path = os.path.join(store.anchor_dir, filename)
-        saved[path] = read_bytes(path)
+@contextmanager
+def host_lock(wait=LOCK_WAIT):
+    """One trust_anchor run at a time per host, so two rollouts cannot interleave store writes."""
+    directory = next((d for d in LOCK_DIRS if os.path.isdir(d) and os.access(d, os.W_OK)), None)
+    if directory is None:
+        raise VipMtlsError("no writable directory for the lock file among %s" % ", ".join(LOCK_DIRS))
+    path = os.path.join(directory, LOCK_NAME)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
-        for filename, der in writes.items():
-            write_atomic(os.path.join(store.anchor_dir, filename), der_to_pem(der).encode("ascii"),
-                         0o644, 0, 0)
-        for filename in removals:
-            os.unlink(os.path.join(store.anchor_dir, filename))
-        rc, output = store.refresh()
-    except VipMtlsError:
-        _restore(store, saved)  # e.g. the refresh tool is missing: nothing may stay half-done
-        raise
-    except OSError as exc:
-        _restore(store, saved)
-        raise VipMtlsError("could not change %s (%s); the previous files were put back" % (store.anchor_dir, exc))
-    if rc != 0:
-        _restore(store, saved)
-        store.refresh()
-        raise VipMtlsError("%s failed (rc=%d); the previous anchor files were put back and the store "
-                           "refreshed again. Output: %s" % (store.refresh_tool, rc, output),
-                           refresh_output=output)
-
-
-def _restore(store, saved):
-    for path, content in saved.items():
-        try:
-            if content is None:
-                if os.path.lexists(path) and not os.path.isdir(path):
-                    os.unlink(path)
-            else:
-                write_atomic(path, content, 0o644, 0, 0)
-        except OSError:
-            continue  # put back what can be put back; the caller reports the original failure
-
-
-def _confirm_in_bundle(store, wanted):
-    in_bundle = store.bundle_fingerprints()
-    missing = [f for f, der in sorted(wanted.items()) if der_fingerprint(der) not in in_bundle]
-    if missing:
-        raise VipMtlsError(
-            "%s ran, but %s does not contain %s; check the tool's configuration (%s)"
-            % (store.refresh_tool, store.bundle, ", ".join(missing), "/etc/ca-certificates.conf"),
-        )
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    raise VipMtlsError("another vip.mtls.trust_anchor run held %s for over %d s; try again when "
+                                       "it has finished" % (path, wait))
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

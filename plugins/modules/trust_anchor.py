@@ -21,11 +21,12 @@ description:
   - The module always manages its own anchor files in the store's local-anchor directory, also when the
     distribution's bundle already carries the certificate, so the host keeps the root if the distribution
     drops it (as Debian did with DigiCert Global Root CA in 2026).
-  - "Supported system stores: Debian and Ubuntu families (C(/usr/local/share/ca-certificates), refreshed with
-    C(update-ca-certificates)). The OS family is detected from C(/etc/os-release); other families fail with a
-    clear message."
-  - The store is refreshed only when a file changed or the bundle lacks an anchor; afterwards the module
-    confirms every anchor is in the extracted bundle, and on a failed refresh puts the old files back.
+  - The system store is refreshed only when a file changed or the extracted bundle lacks an anchor; afterwards
+    the module confirms every anchor is in the extracted bundle, and when the refresh fails (or leaves the bundle
+    empty or without the anchor) it puts the old files back, refreshes again and fails with the tool's output.
+  - One run at a time per host changes the stores (a lock in C(/run/lock)).
+  - Real hosts exercised by the tests are Debian 12 and 13 (system, java and bundle stores); the RHEL, SUSE,
+    Alpine and Arch system stores are tested against a fake root directory only.
 options:
   src:
     description:
@@ -59,16 +60,57 @@ options:
     default: false
   stores:
     description:
-      - Which trust stores to manage. Only V(system) is implemented in this version; V(java) and V(bundle)
-        are reserved for a later release and fail clearly.
+      - Which trust stores to manage, in this order.
+      - V(system) is the operating system's store, by OS family detected from C(/etc/os-release) -
+        Debian/Ubuntu and Alpine (C(/usr/local/share/ca-certificates), C(update-ca-certificates)),
+        RHEL/CentOS/Rocky/Alma/Oracle/Fedora/Amazon Linux (C(/etc/pki/ca-trust/source/anchors),
+        C(update-ca-trust extract)), SUSE/openSUSE (C(/etc/pki/trust/anchors), C(update-ca-certificates)),
+        Arch (C(/etc/ca-certificates/trust-source/anchors), C(update-ca-trust extract)).
+      - V(java) is a Java keystore (O(java_keystore), default the JRE's C(cacerts)), changed with the host's
+        C(keytool).
+      - V(bundle) is one or more PEM bundle files an application reads (O(bundles)).
     type: list
     elements: str
     choices: [system, java, bundle]
     default: [system]
+  java_home:
+    description:
+      - The JRE whose default C(cacerts) is managed when O(java_keystore) is not set, and whose C(keytool) is
+        used. Default the C(java) found on C(PATH).
+    type: path
+  java_keystore:
+    description: An explicit keystore file for the V(java) store, instead of the JRE's C(cacerts).
+    type: path
+  java_keystore_type:
+    description: Type of O(java_keystore); V(auto) detects JKS or PKCS12 from the file.
+    type: str
+    choices: [auto, JKS, PKCS12]
+    default: auto
+  java_keystore_password:
+    description: Password of the keystore (the JRE's C(cacerts) ships with V(changeit)).
+    type: str
+    default: changeit
+  java_alias:
+    description:
+      - Keystore alias; default O(name). Several certificates get C(ALIAS-<first 12 hex of SHA-256>).
+      - A certificate already in the keystore under any alias (as JDKs ship many roots) is not added again.
+    type: str
+  bundles:
+    description:
+      - PEM bundle files for the V(bundle) store (for example PHP's C(curl.cainfo), a Python certifi bundle,
+        an application's C(ca.pem)). The anchor is appended once; all other content is kept byte for byte.
+    type: list
+    elements: path
+    default: []
+  create_bundle:
+    description: Create a bundle file of O(bundles) that does not exist yet, instead of failing.
+    type: bool
+    default: false
   state:
     description:
-      - V(present) installs the anchors; V(absent) removes only the files this module manages under O(name)
-        (with O(fingerprint_sha256), only those holding a pinned certificate), never distribution files.
+      - V(present) installs the anchors; V(absent) removes, from every store in O(stores), only the entries this
+        module names after O(name) that hold a certificate named by fingerprint (O(fingerprint_sha256), O(src)
+        or O(content)), then refreshes; never distribution files or entries under other names.
     type: str
     choices: [present, absent]
     default: present
@@ -141,30 +183,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vip.mtls.plugins.module_utils.argspecs import TRUST_ANCHOR
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
-from ansible_collections.vip.mtls.plugins.module_utils.pem import certificate_ders
-from ansible_collections.vip.mtls.plugins.module_utils.truststore import manage_anchors, system_store
+from ansible_collections.vip.mtls.plugins.module_utils.truststore import manage_trust
 
 
 def run(module):
-    params = module.params
-    if params["src"]:
+    if module.params["src"]:
         raise VipMtlsError("src must be resolved by the vip.mtls.trust_anchor action plugin; "
                            "call the module by its full name vip.mtls.trust_anchor")
-    unsupported = [s for s in params["stores"] if s != "system"]
-    if unsupported:
-        raise VipMtlsError("stores %s are not implemented in this version; use stores: [system]" % unsupported)
-    ders = certificate_ders(params["content"] or "")
-    if params["state"] == "present" and not ders:
-        raise VipMtlsError("content holds no PEM certificate")
-    result = manage_anchors(system_store(module), params["name"], ders, params["state"],
-                            params["fingerprint_sha256"])
-    return {
-        "changed": result["changed"],
-        "anchors": result["anchors"],
-        "refreshed": result["refreshed"],
-        "stores": {"system": {k: result[k] for k in ("changed", "paths", "removed", "refreshed")}},
-        "diff": result["diff"],
-    }
+    return manage_trust(module, module.params)
 
 
 def main():
