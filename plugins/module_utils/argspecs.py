@@ -26,12 +26,24 @@ TRUST_ANCHOR = dict(
 
 CLIENT_CERT = dict(
     src=dict(type="str"),
+    cert_src=dict(type="str"),
+    key_src=dict(type="str"),
     remote_src=dict(type="bool", default=False),
     passphrase=dict(type="str", no_log=True),
+    key_passphrase=dict(type="str", no_log=True),
     dest_dir=dict(type="path", default="/etc/vip-mtls"),
     cert_path=dict(type="path"),
     key_path=dict(type="path"),
     chain_path=dict(type="path"),
+    combined_path=dict(type="path"),
+    pkcs12_path=dict(type="path"),
+    pkcs12_passphrase=dict(type="str", no_log=True),
+    pkcs12_compat=dict(type="bool", default=False),
+    keystore_path=dict(type="path"),
+    keystore_type=dict(type="str", default="PKCS12", choices=["PKCS12", "JKS"]),
+    keystore_password=dict(type="str", no_log=True),
+    keystore_alias=dict(type="str", default="vip-client"),
+    key_output_passphrase=dict(type="str", no_log=True),
     owner=dict(type="str"),
     group=dict(type="str"),
     key_mode=dict(type="raw", default="0600"),
@@ -39,15 +51,24 @@ CLIENT_CERT = dict(
     dir_mode=dict(type="raw", default="0750"),
     warn_days=dict(type="int", default=30),
     min_days_valid=dict(type="int", default=0),
+    issuer_fingerprint_sha256=dict(type="list", elements="str", default=[]),
+    backup=dict(type="bool", default=False),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
     validate_only=dict(type="bool", default=False),
 )
 
-# What the client_cert action plugin hands its module instead of src/passphrase.
+# Options the action plugin consumes on the controller; the module never sees them.
+CLIENT_CERT_CONTROLLER_ONLY = (
+    "src", "cert_src", "key_src", "remote_src", "passphrase", "key_passphrase", "cert_path", "key_path",
+    "chain_path", "combined_path", "pkcs12_path", "pkcs12_passphrase", "pkcs12_compat", "keystore_path",
+    "keystore_type", "keystore_password", "keystore_alias", "key_output_passphrase", "warn_days",
+    "min_days_valid", "issuer_fingerprint_sha256", "validate_only",
+)
+
+# What the client_cert action plugin adds for its module: the rendered outputs (see outputs.py).
+# The module's spec is CLIENT_CERT plus this, so its documentation and its spec agree.
 CLIENT_CERT_INTERNAL = dict(
-    _cert_pem=dict(type="str"),
-    _key_pem=dict(type="str", no_log=True),
-    _chain_pem=dict(type="str"),
-    _cert_fingerprint=dict(type="str"),
+    _outputs=dict(type="list", elements="dict", no_log=True),
 )
 
 MTLS_CHECK = dict(

@@ -350,10 +350,59 @@ def _pick_matching(key, main, extra, source):
                        % (source, candidates[0].subject.rfc4514_string()))
 
 
-def check_client_certificate(cert, source, warn_days=30, min_days_valid=0, now=None):
+def load_separate_pem(cert_data, cert_source, key_data, key_source, passphrase=None):
+    """(key, cert, chain) from a certificate PEM (the client certificate, then its chain) and a key PEM."""
+    certs = load_certificates(cert_data, cert_source)
+    text = _decode_text(key_data, key_source)
+    keys = [(label, body) for label, body in PEM_BLOCK.findall(text) if label.endswith("PRIVATE KEY")]
+    if not keys:
+        raise VipMtlsError("%s holds no PEM private key" % key_source)
+    if len(keys) > 1:
+        raise VipMtlsError("%s holds more than one private key; keep only the client's key" % key_source)
+    label, body = keys[0]
+    block = ("-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, body.strip(), label)).encode("ascii")
+    key = _load_pem_key(block, key_source, passphrase)
+    return _pick_matching(key, certs[:1], certs[1:], "%s and %s" % (cert_source, key_source))
+
+
+def check_client_auth_usage(cert, source):
+    """A certificate with an Extended Key Usage must allow clientAuth to be presented by a client."""
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
+        names = ", ".join(getattr(u, "_name", None) or u.dotted_string for u in usages)
+        raise VipMtlsError("%s: certificate '%s' is not allowed for client authentication: its Extended Key "
+                           "Usage lists %s but not clientAuth. Use the client certificate issued for this service"
+                           % (source, cert.subject.rfc4514_string(), names))
+
+
+def check_issuer(cert, issuers, pins, source):
+    """With issuer_fingerprint_sha256: one of ``issuers`` (the input's chain) has a pinned
+    fingerprint and really signed ``cert``."""
+    if not pins:
+        return
+    wanted = {normalise_fingerprint(pin) for pin in pins}
+    for issuer in issuers:
+        if normalise_fingerprint(fingerprint(issuer)) in wanted:
+            try:
+                cert.verify_directly_issued_by(issuer)
+                return
+            except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+                continue
+    raise VipMtlsError(
+        "%s: certificate '%s' was not issued by a CA with a pinned issuer_fingerprint_sha256 (issuer '%s'); "
+        "the input must carry the issuing CA in its chain and the pin must be that CA's SHA-256 fingerprint"
+        % (source, cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()))
+
+
+def check_client_certificate(cert, source, warn_days=30, min_days_valid=0, now=None, issuers=(), issuer_pins=()):
     """Validity checks for a client certificate; returns (days_remaining, warnings)."""
     now = now or utcnow()
     check_validity(cert, source, now)
+    check_client_auth_usage(cert, source)
+    check_issuer(cert, list(issuers), issuer_pins, source)
     days = (cert.not_valid_after_utc - now).days
     subject = cert.subject.rfc4514_string()
     if days < min_days_valid:

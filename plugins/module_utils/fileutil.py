@@ -146,7 +146,7 @@ def ensure_directory(path, mode, uid, gid, check_mode):
     return True
 
 
-def write_atomic(path, data, mode, uid, gid):
+def write_atomic(path, data, mode, uid, gid, before_rename=None):
     """Replace ``path`` with ``data`` so it is never partial and never more open than ``mode``.
 
     The temporary file is created 0600 by root in the destination directory, gets its final
@@ -163,6 +163,8 @@ def write_atomic(path, data, mode, uid, gid):
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if before_rename:
+            before_rename(tmp)  # e.g. give it the SELinux context of the file it replaces
         os.rename(tmp, path)
         tmp = None
         _fsync_directory(directory)

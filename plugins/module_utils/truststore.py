@@ -75,7 +75,7 @@ def summarise(anchors, results):
         entry["refreshed"] = entry["refreshed"] or result["refreshed"]
         entry["paths"].extend(result["paths"])
         entry["removed"].extend(result["removed"])
-    system_paths = dict(zip((a.fingerprint for a in anchors), stores.get("system", {}).get("paths", [])))
+    system_paths = _anchor_paths(anchors, stores.get("system", {}).get("paths", []))
     before, after = [], []
     for store, result in results:
         before.extend(_diff_lines(store, result["before"]))
@@ -89,6 +89,19 @@ def summarise(anchors, results):
         "stores": stores,
         "diff": {"before": "".join(before), "after": "".join(after)},
     }
+
+
+def _anchor_paths(anchors, paths):
+    """Fingerprint -> its file among ``paths`` (NAME.crt for one anchor, NAME-<12 hex>.crt for several;
+    the store lists them by file name, not in the order of the anchors)."""
+    if len(anchors) == 1:
+        return {anchors[0].fingerprint: paths[0]} if paths else {}
+    found = {}
+    for anchor in anchors:
+        tag = "-" + anchor.fingerprint.replace(":", "")[:12].lower()
+        found[anchor.fingerprint] = next(
+            (p for p in paths if os.path.splitext(os.path.basename(p))[0].endswith(tag)), None)
+    return found
 
 
 def _diff_lines(store, entries):
@@ -110,7 +123,11 @@ def host_lock(wait=LOCK_WAIT):
     if directory is None:
         raise VipMtlsError("no writable directory for the lock file among %s" % ", ".join(LOCK_DIRS))
     path = os.path.join(directory, LOCK_NAME)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:  # e.g. a symbolic link planted at the path: never followed
+        raise VipMtlsError("cannot open the lock file %s (%s); remove it if it is not a regular file"
+                           % (path, exc.strerror or exc))
     try:
         deadline = time.monotonic() + wait
         while True:

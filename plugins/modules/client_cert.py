@@ -26,31 +26,75 @@ description:
 options:
   src:
     description:
-      - The VIP certificate as PKCS#12 (.p12/.pfx, with O(passphrase)) or as one PEM file holding certificate
-        and key; the format is detected. Read on the controller (vault-encrypted files work) unless
-        O(remote_src=true).
+      - The VIP certificate as PKCS#12 (.p12/.pfx, with O(passphrase); AES/PBKDF2, 3DES and legacy RC2-40
+        encryptions) or as one PEM file holding certificate and key; the format is detected. Read on the
+        controller (vault-encrypted files work) unless O(remote_src=true).
+      - Required with O(state=present), unless O(cert_src) and O(key_src) are given instead.
     type: str
-    required: true
+  cert_src:
+    description: A PEM file with the client certificate (and, after it, its chain), with O(key_src).
+    type: str
+  key_src:
+    description: A PEM file with the private key (PKCS#1, PKCS#8 or encrypted PKCS#8; RSA or EC), with O(cert_src).
+    type: str
   remote_src:
-    description: Read O(src) from the target host instead of the controller.
+    description: Read O(src), O(cert_src) and O(key_src) from the target host instead of the controller.
     type: bool
     default: false
   passphrase:
-    description: Passphrase of the PKCS#12 file or of an encrypted PEM key.
+    description: Passphrase of the PKCS#12 file or of an encrypted PEM key in O(src).
+    type: str
+  key_passphrase:
+    description: Passphrase of an encrypted key in O(key_src).
     type: str
   dest_dir:
-    description: Directory for the outputs, created with O(dir_mode), O(owner) and O(group).
+    description:
+      - Directory for the outputs, created with O(dir_mode), O(owner) and O(group). It, and every directory
+        above it, must belong to root or O(owner) and must not be writable by others.
     type: path
     default: /etc/vip-mtls
   cert_path:
-    description: Certificate output. Default C(dest_dir/client.crt).
+    description: Certificate PEM output. Default C(dest_dir/client.crt).
     type: path
   key_path:
-    description: Private key output (unencrypted PKCS#8 PEM). Default C(dest_dir/client.key).
+    description: Private key PEM output (PKCS#8; encrypted with O(key_output_passphrase)). Default C(dest_dir/client.key).
     type: path
   chain_path:
-    description: Chain output, written only when the input carries a chain. Default C(dest_dir/chain.crt).
+    description: Chain PEM output, written only when the input carries a chain. Default C(dest_dir/chain.crt).
     type: path
+  combined_path:
+    description: One PEM file with certificate then key, for clients that want a single file.
+    type: path
+  pkcs12_path:
+    description: A PKCS#12 output (certificate, key and chain) protected by O(pkcs12_passphrase).
+    type: path
+  pkcs12_passphrase:
+    description: Password of O(pkcs12_path). Required with it.
+    type: str
+  pkcs12_compat:
+    description:
+      - Encrypt PKCS#12 outputs with 3DES and a SHA-1 MAC, for older Java (before 8u301/11.0.12) and Windows
+        readers. The default is AES-256 with PBKDF2.
+    type: bool
+    default: false
+  keystore_path:
+    description: A Java keystore output holding the key and certificate under O(keystore_alias).
+    type: path
+  keystore_type:
+    description: Type of O(keystore_path). V(JKS) is written with the host's C(keytool).
+    type: str
+    choices: [PKCS12, JKS]
+    default: PKCS12
+  keystore_password:
+    description: Store (and key) password of O(keystore_path). Required with it.
+    type: str
+  keystore_alias:
+    description: Alias (friendly name) of the key entry in O(keystore_path) and O(pkcs12_path).
+    type: str
+    default: vip-client
+  key_output_passphrase:
+    description: Encrypt the key in O(key_path) and O(combined_path) with this passphrase.
+    type: str
   owner:
     description: Owner of every output and of O(dest_dir). Default the user the module runs as.
     type: str
@@ -59,7 +103,8 @@ options:
     type: str
   key_mode:
     description:
-      - Mode of every file holding key material. Must not grant anything to other users. Quote it.
+      - Mode of every file holding key material (key, combined, PKCS#12, keystore). Must not grant anything to
+        other users. Quote it.
     type: raw
     default: '0600'
   cert_mode:
@@ -67,7 +112,7 @@ options:
     type: raw
     default: '0644'
   dir_mode:
-    description: Mode of O(dest_dir).
+    description: Mode of O(dest_dir); must not let group or others write.
     type: raw
     default: '0750'
   warn_days:
@@ -78,6 +123,24 @@ options:
     description: Fail, changing nothing, when the certificate expires in fewer days than this.
     type: int
     default: 0
+  issuer_fingerprint_sha256:
+    description:
+      - SHA-256 pins of the client CA. The certificate must have been signed by a CA in the input's chain whose
+        fingerprint is one of these.
+    type: list
+    elements: str
+    default: []
+  backup:
+    description: Keep each replaced file as C(PATH.YYYYmmdd-HHMMSS~), with its mode and owner.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(present) writes the outputs; V(absent) removes every output the options name (defaults included)
+        and the module's record of encrypted outputs, keeping O(dest_dir).
+    type: str
+    choices: [present, absent]
+    default: present
   validate_only:
     description:
       - Only open and check the input on the controller; do not contact the host. The vip_mtls role uses it
@@ -137,8 +200,17 @@ fingerprint_sha256:
   description: SHA-256 of the certificate's DER bytes, colon-separated upper-case hex.
   returned: success
   type: str
+previous_not_after:
+  description: End of validity of the certificate that was at O(cert_path) before this run (null if none).
+  returned: success
+  type: str
+backups:
+  description: Backup files made by O(backup=true).
+  returned: success
+  type: list
+  elements: str
 files:
-  description: Output kind (cert, key, chain) to path.
+  description: Output kind (cert, key, chain, combined, pkcs12, keystore) to path.
   returned: success
   type: dict
   sample: {"cert": "/etc/vip-mtls/client.crt", "key": "/etc/vip-mtls/client.key"}
@@ -152,10 +224,9 @@ from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsErro
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(CLIENT_CERT, src=dict(type="str"), **CLIENT_CERT_INTERNAL),
-                           supports_check_mode=True)
+    module = AnsibleModule(argument_spec=dict(CLIENT_CERT, **CLIENT_CERT_INTERNAL), supports_check_mode=True)
     try:
-        result = deploy(module, module.params, module.params["_cert_fingerprint"])
+        result = deploy(module, module.params)
     except VipMtlsError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     except OSError as exc:

@@ -97,13 +97,35 @@ options:
     type: str
   bundles:
     description:
-      - PEM bundle files for the V(bundle) store (for example PHP's C(curl.cainfo), a Python certifi bundle,
-        an application's C(ca.pem)). The anchor is appended once; all other content is kept byte for byte.
+      - Absolute paths of the PEM bundle files for the V(bundle) store, for example PHP's C(curl.cainfo), a
+        Python certifi C(cacert.pem), an application's C(ca.pem). Required when O(stores) contains V(bundle);
+        each file is handled on its own.
+      - >-
+        V(present) appends each anchor whose certificate (by SHA-256 fingerprint) is not yet anywhere in the
+        file, whoever put it there, as one line C(# vip.mtls anchor ENTRY: SUBJECT) followed by its PEM block,
+        in the file's own line ends (LF or CRLF). ENTRY is O(name), or C(NAME-<first 12 hex of SHA-256>) for
+        each of several certificates. All other content is kept byte for byte; the one exception is a file
+        that does not end with a newline, which gets one before the first appended block (and keeps it after
+        V(absent)).
+      - V(absent) removes only such blocks of O(name) whose certificate is named by fingerprint (a marker
+        line immediately followed by its certificate); a copy of the same certificate without our marker
+        line, and everything else, stays byte for byte.
+      - The file is replaced atomically and keeps its mode, owner and group. A symbolic link is followed and
+        its final target is changed, so the link stays (applications often link a shared bundle into place).
+      - Fails, without changing anything, for a relative path, a directory or other non-regular file, a
+        missing file (unless O(create_bundle=true)), and a non-empty file that holds NUL bytes or no PEM
+        certificate ("does not look like a PEM bundle").
+      - V(present) does not remove an earlier anchor of O(name) with another fingerprint (its block stays and
+        the diff names it); remove it with V(absent) and its O(fingerprint_sha256).
     type: list
     elements: path
     default: []
   create_bundle:
-    description: Create a bundle file of O(bundles) that does not exist yet, instead of failing.
+    description:
+      - Create a file of O(bundles) that does not exist yet, instead of failing. It is made mode C(0644),
+        owned by root, and holds only the anchors.
+      - The file's directory must already exist; it is never created.
+      - Has no effect with O(state=absent), where a missing file simply has nothing to remove.
     type: bool
     default: false
   state:
