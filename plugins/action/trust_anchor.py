@@ -30,6 +30,10 @@ class ActionModule(VipActionBase):
         anchors = certs.load_certificates(data, source)
         certs.check_pins(anchors, args["fingerprint_sha256"], source)
         warnings = []
+        if args["state"] == "absent":
+            # Removing needs only the fingerprints: an expired or retired anchor must still be removable.
+            module_args["content"] = "".join(certs.to_pem(cert) for cert in anchors)
+            return module_args, {}
         if not args["fingerprint_sha256"]:
             warnings.append("%s is not pinned: set fingerprint_sha256 (%s) so that a swapped file cannot "
                             "become a trusted root" % (source, ", ".join(certs.fingerprint(c) for c in anchors)))

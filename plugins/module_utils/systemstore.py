@@ -79,13 +79,16 @@ def detect_os_family(text):
 
 
 def system_store(module, root="/"):
-    path = os.path.join(root, OS_RELEASE.lstrip("/"))
-    try:
-        with open(path) as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise VipMtlsError("cannot read %s to detect the OS family (%s)" % (path, exc))
-    return SystemStore(module, detect_os_family(text), root)
+    # os-release(5): /etc/os-release, falling back to /usr/lib/os-release.
+    errors = []
+    for candidate in (OS_RELEASE, "/usr/lib/os-release"):
+        path = os.path.join(root, candidate.lstrip("/"))
+        try:
+            with open(path) as handle:
+                return SystemStore(module, detect_os_family(handle.read()), root)
+        except OSError as exc:
+            errors.append("%s: %s" % (path, exc.strerror or exc))
+    raise VipMtlsError("cannot read %s to detect the OS family (%s)" % (OS_RELEASE, "; ".join(errors)))
 
 
 class SystemStore(object):

@@ -14,12 +14,13 @@ usage() {
     exit 2
 }
 
-# Names of all containers (any state) that start with PREFIX-, in numeric order.
+# Names of all containers (any state) named PREFIX-<number>, in numeric order (so PREFIX-trust-1
+# belongs to PREFIX-trust, not to PREFIX).
 # Matched in bash, not with podman's regex filter, so PREFIX needs no escaping.
 members() {
     local name
     podman ps -a --format '{{.Names}}' | while read -r name; do
-        if [[ $name == "$1"-* ]]; then echo "$name"; fi
+        if [[ $name =~ ^"$1"-[0-9]+$ ]]; then echo "$name"; fi
     done | sort -V
 }
 
