@@ -216,7 +216,7 @@ class BundleStore(object):
             fingerprint = normalise_fingerprint(anchor.fingerprint)
             if fingerprint in present:
                 if not any(e == entry and der == anchor.der for _m, e, der in ours):
-                    notes.append("%s: already in %s (not our block), not added again" % (entry, self.path))
+                    notes.append("%s: its certificate is already in %s, not added again" % (entry, self.path))
                 continue
             present.add(fingerprint)
             pem = der_to_pem(anchor.der).replace("\n", newline)

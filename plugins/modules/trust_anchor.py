@@ -75,25 +75,42 @@ options:
     default: [system]
   java_home:
     description:
-      - The JRE whose default C(cacerts) is managed when O(java_keystore) is not set, and whose C(keytool) is
-        used. Default the C(java) found on C(PATH).
+      - The JRE/JDK whose default C(cacerts) is managed when O(java_keystore) is not set
+        (C(JAVA_HOME/lib/security/cacerts), or C(JAVA_HOME/jre/lib/security/cacerts) for JDK 8), and whose
+        C(bin/keytool) is used.
+      - Default the C(java) found on C(PATH), resolved through its symlinks to its JAVA_HOME. When the
+        C(cacerts) is a symlink (Debian links it to C(/etc/ssl/certs/java/cacerts)) the link is kept and its
+        target is written.
     type: path
   java_keystore:
-    description: An explicit keystore file for the V(java) store, instead of the JRE's C(cacerts).
+    description:
+      - An explicit keystore file for the V(java) store, instead of the JRE's C(cacerts). It must exist.
     type: path
   java_keystore_type:
-    description: Type of O(java_keystore); V(auto) detects JKS or PKCS12 from the file.
+    description:
+      - Type of the keystore; V(auto) detects JKS (magic bytes C(FEEDFEED)) or PKCS12 from the file's first bytes.
+      - An explicit type that contradicts the file fails, so keytool never writes the keystore back in another format.
     type: str
     choices: [auto, JKS, PKCS12]
     default: auto
   java_keystore_password:
-    description: Password of the keystore (the JRE's C(cacerts) ships with V(changeit)).
+    description:
+      - Password of the keystore (the JRE's C(cacerts) ships with V(changeit)). It reaches C(keytool) only through
+        its environment (C(-storepass:env)), never on a command line or in a message. A wrong password fails with
+        a clear message and changes nothing.
     type: str
     default: changeit
   java_alias:
     description:
-      - Keystore alias; default O(name). Several certificates get C(ALIAS-<first 12 hex of SHA-256>).
-      - A certificate already in the keystore under any alias (as JDKs ship many roots) is not added again.
+      - Keystore alias; default O(name). Several certificates get C(ALIAS-<first 12 hex of SHA-256>). Aliases are
+        compared in lower case (as keystores store them); letters, digits, C(.), C(_), C(-), C(:), C(@) and C(+).
+      - A certificate already in the keystore under any alias (as JDKs and Debian's C(ca-certificates-java) ship
+        many roots) is not added again. O(state=absent) deletes only these aliases, when they hold a certificate
+        named by fingerprint, and on Debian the stale C(debian:NAME.pem) entry C(ca-certificates-java) made from
+        this module's system anchor once that anchor is gone (C(update-ca-certificates) never tells its Java hook).
+      - Every change is made with C(keytool) on a copy beside the keystore (same owner and mode), checked, then
+        renamed over the original; a failure leaves the keystore untouched. A keystore needs no refresh.
+      - The V(java) store's O(stores) paths are returned as C(KEYSTORE#ALIAS).
     type: str
   bundles:
     description:
