@@ -41,6 +41,7 @@ $(LINK):
 
 image: machine
 	bash tests/hosts/build-image.sh $(SUITE)
+	bash tests/hosts/build-image.sh $(SUITE) java
 
 demo: setup image
 	bash demo/run.sh

@@ -12,7 +12,9 @@ compared in lower case, as JKS and PKCS12 keystores store them.
   ca-certificates-java ship many roots, e.g. ``debian:digicert_global_root_g2.pem``) is not added again;
   otherwise it is imported under our alias. Our aliases that hold something else are replaced or dropped,
   so they hold exactly the anchors asked for. Other aliases are never touched.
-- absent: only our aliases whose certificate is one of ``fingerprints`` are deleted.
+- absent: only our aliases whose certificate is one of ``fingerprints`` are deleted, and on Debian the
+  stale ``debian:ENTRY.pem`` copy that ca-certificates-java made of the system store's ENTRY.crt once that
+  anchor is gone from /etc/ssl/certs (Debian's hook never removes it; see ``_debian_leftovers``).
 
 Every change is made by keytool on a copy of the keystore in the same directory (same owner and mode),
 the copy is listed again and checked against the expected entries, and only then renamed over the real
@@ -43,7 +45,10 @@ from ansible_collections.vip.mtls.plugins.module_utils.pem import (
 PASSWORD_ENV = "VIP_MTLS_KEYSTORE_PASS"
 # keytool's messages are localised; the listing is parsed, so it must be in English.
 LOCALE_ENV = {"LC_ALL": "C", "LANG": "C", "LC_MESSAGES": "C"}
-LOCALE_ARGS = ["-J-Duser.language=en", "-J-Duser.country=US"]
+# English output; C1 only, which halves keytool's start-up CPU (PKCS12's key derivation runs interpreted
+# code otherwise); a JVM that does not know an option ignores it.
+JVM_ARGS = ["-J-XX:+IgnoreUnrecognizedVMOptions", "-J-XX:TieredStopAtLevel=1",
+            "-J-Duser.language=en", "-J-Duser.country=US"]
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
 JCEKS_MAGIC = b"\xce\xce\xce\xce"
@@ -139,6 +144,7 @@ class JavaStore(object):
     """One keystore; see the module docstring."""
 
     kind = "java"
+    debian_certs_dir = "/etc/ssl/certs"  # where update-ca-certificates links the anchors (Debian family)
 
     def __init__(self, module, keytool, keystore, store_type, password, alias=None):
         self.module = module
@@ -159,7 +165,7 @@ class JavaStore(object):
 
     def _keytool(self, path, store_type, *args):
         cmd = [self.keytool] + list(args) + ["-keystore", path, "-storetype", store_type,
-                                             "-storepass:env", PASSWORD_ENV] + LOCALE_ARGS
+                                             "-storepass:env", PASSWORD_ENV] + JVM_ARGS
         environ = dict(LOCALE_ENV)
         environ[PASSWORD_ENV] = self.password
         # A newline on stdin answers any unexpected prompt with the default instead of hanging.
@@ -231,6 +237,8 @@ class JavaStore(object):
                     held[anchor.fingerprint] = alias
                     paths.append(alias)
         else:
+            leftovers = self._debian_leftovers(base, entries)
+            ours.update(leftovers)
             deletes = sorted(alias for alias, der in ours.items()
                              if der is not None and normalise_fingerprint(der_fingerprint(der)) in fingerprints)
             imports = {}
@@ -256,6 +264,23 @@ class JavaStore(object):
             "after": after,
             "notes": [],
         }
+
+    def _debian_leftovers(self, base, entries):
+        """Entries ``debian:ENTRY.pem`` that Debian's ca-certificates-java hook made from the system store's
+        anchor file ENTRY.crt (ours, see systemstore.py), whose /etc/ssl/certs/ENTRY.pem is gone.
+
+        update-ca-certificates does not report a removed local anchor to its hooks, so the hook never deletes
+        that entry and Java would go on trusting a root the system store no longer has. Only such stale
+        entries named after our own entries are ours to delete; the distribution's are never touched."""
+        pattern = entry_pattern(base)
+        found = {}
+        for alias, der in entries.items():
+            if alias.startswith("debian:") and alias.endswith(".pem"):
+                entry = alias[len("debian:"):-len(".pem")]
+                link = os.path.join(self.debian_certs_dir, entry + ".pem")
+                if pattern.match(entry) and not os.path.exists(link):  # a dangling link counts as gone
+                    found[alias] = der
+        return found
 
     def _apply(self, real, store_type, deletes, imports, expected):
         """keytool changes on a copy beside ``real``, checked, then renamed over it."""
