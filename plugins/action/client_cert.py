@@ -6,6 +6,8 @@ so the module on the host needs no cryptography."""
 
 from __future__ import annotations
 
+import json
+
 from ansible_collections.vip.mtls.plugins.module_utils import certs, outputs
 from ansible_collections.vip.mtls.plugins.module_utils.argspecs import CLIENT_CERT, CLIENT_CERT_CONTROLLER_ONLY
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
@@ -21,7 +23,7 @@ class ActionModule(VipActionBase):
     def prepare(self, args, task_vars):
         module_args = {k: v for k, v in args.items() if k not in CLIENT_CERT_CONTROLLER_ONLY}
         if args["state"] == "absent":
-            module_args["_outputs"] = outputs.planned_outputs(args)
+            module_args["_outputs"] = json.dumps(outputs.planned_outputs(args))
             return module_args, {}
         key, cert, chain, source = self.load_inputs(args, task_vars)
         days, warnings = certs.check_client_certificate(
@@ -29,7 +31,7 @@ class ActionModule(VipActionBase):
             issuer_pins=args["issuer_fingerprint_sha256"])
         public = {k: v for k, v in certs.describe(cert).items() if k in _PUBLIC}
         public["days_remaining"] = days
-        module_args["_outputs"] = outputs.render_outputs(key, cert, chain, args)
+        module_args["_outputs"] = json.dumps(outputs.render_outputs(key, cert, chain, args))
         return module_args, {"warnings": warnings, "public": public}
 
     def load_inputs(self, args, task_vars):

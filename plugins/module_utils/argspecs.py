@@ -65,10 +65,13 @@ CLIENT_CERT_CONTROLLER_ONLY = (
     "min_days_valid", "issuer_fingerprint_sha256", "validate_only",
 )
 
-# What the client_cert action plugin adds for its module: the rendered outputs (see outputs.py).
+# What the client_cert action plugin adds for its module: the rendered outputs (see outputs.py),
+# as ONE JSON string. no_log masks every string inside a no_log value wherever it appears in the
+# result, so a list of dicts would turn the paths and the words cert, key, chain ... into ********
+# in `files`, the diff and messages; one opaque string masks only itself.
 # The module's spec is CLIENT_CERT plus this, so its documentation and its spec agree.
 CLIENT_CERT_INTERNAL = dict(
-    _outputs=dict(type="list", elements="dict", no_log=True),
+    _outputs=dict(type="str", no_log=True),
 )
 
 MTLS_CHECK = dict(

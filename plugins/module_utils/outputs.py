@@ -98,10 +98,13 @@ def render_outputs(key, cert, chain, args):
         _require(args, "keystore_password", "with keystore_path: Java keystores need a store password")
         alias = args.get("keystore_alias") or "vip-client"
         store_type = (args.get("keystore_type") or "PKCS12").upper()
+        compat = bool(args.get("pkcs12_compat"))
+        settings = [store_type, args["keystore_password"], alias]
+        if compat and store_type == "PKCS12":
+            settings.append("compat")  # a PKCS12 keystore is encrypted as asked; keytool rewrites a JKS anyway
         output = _token_output("keystore", args["keystore_path"],
-                               pkcs12_bytes(key, cert, chain, args["keystore_password"], alias,
-                                            compat=bool(args.get("pkcs12_compat"))),
-                               _token(key, cert, chain, "keystore", store_type, args["keystore_password"], alias))
+                               pkcs12_bytes(key, cert, chain, args["keystore_password"], alias, compat=compat),
+                               _token(key, cert, chain, "keystore", *settings))
         if store_type == "JKS":
             output.update(convert="jks", alias=alias, password=args["keystore_password"])
         outputs.append(output)

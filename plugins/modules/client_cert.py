@@ -216,6 +216,8 @@ files:
   sample: {"cert": "/etc/vip-mtls/client.crt", "key": "/etc/vip-mtls/client.key"}
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vip.mtls.plugins.module_utils.argspecs import CLIENT_CERT, CLIENT_CERT_INTERNAL
@@ -226,7 +228,8 @@ from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsErro
 def main():
     module = AnsibleModule(argument_spec=dict(CLIENT_CERT, **CLIENT_CERT_INTERNAL), supports_check_mode=True)
     try:
-        result = deploy(module, module.params)
+        params = dict(module.params, _outputs=json.loads(module.params["_outputs"] or "[]"))
+        result = deploy(module, params)
     except VipMtlsError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     except OSError as exc:
