@@ -50,10 +50,10 @@ def java_hosts(tmp_path_factory):
         pytest.fail("test image %s is missing: run `make image` (bash tests/hosts/build-image.sh bookworm java)"
                     % JAVA_IMAGE)
     run(["bash", str(HOSTS / "hosts.sh"), "down", JAVA_PREFIX], check=False)
-    run(["bash", str(HOSTS / "hosts.sh"), "up", JAVA_PREFIX, "2", JAVA_IMAGE])
+    run(["bash", str(HOSTS / "hosts.sh"), "up", JAVA_PREFIX, "3", JAVA_IMAGE])
     inventory = tmp_path_factory.mktemp("java-inventory") / "hosts.ini"
     run(["bash", str(HOSTS / "hosts.sh"), "inventory", JAVA_PREFIX, str(inventory)])
-    yield {"inventory": inventory, "hosts": ["%s-1" % JAVA_PREFIX, "%s-2" % JAVA_PREFIX]}
+    yield {"inventory": inventory, "hosts": ["%s-%d" % (JAVA_PREFIX, i) for i in (1, 2, 3)]}
     run(["bash", str(HOSTS / "hosts.sh"), "down", JAVA_PREFIX], check=False)
 
 
@@ -186,3 +186,57 @@ def test_real_java_client_mtls_with_the_default_truststore(java_hosts, java_clie
     assert removed["changed"] is True
     again = call_with_java(host)
     assert again.returncode == 1 and "PKIX path building failed" in again.stdout, again.stdout
+
+
+G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
+BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def bundle_fingerprints(host):
+    text = podman_exec(host, "cat", BUNDLE).stdout
+    return {":".join("%02X" % b for b in hashlib.sha256(base64.b64decode("".join(body.split()))).digest())
+            for body in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.DOTALL)}
+
+
+def test_g1_back_in_bundle_and_cacerts_with_the_role_and_gone_with_absent(java_hosts, tmp_path):
+    """A host whose distribution no longer trusts DigiCert Global Root CA (G1), as newer Debian releases
+    ship it: the vip_trust role brings G1 back into the extracted bundle AND the Java cacerts; state=absent
+    takes it out of both again, the distribution's own certificates untouched."""
+    host = java_hosts["hosts"][2]
+    podman_exec(host, "sed", "-i", "s|^mozilla/DigiCert_Global_Root_CA.crt$|!&|", "/etc/ca-certificates.conf")
+    podman_exec(host, "update-ca-certificates")
+    if G1 in cacerts_entries(host).values():
+        # The Java hook keeps entries it is not told about; drop it like a distribution without G1 would.
+        alias = [a for a, fp in cacerts_entries(host).items() if fp == G1][0]
+        podman_exec(host, "keytool", "-delete", "-alias", alias, "-keystore", JRE_CACERTS, "-storepass", "changeit")
+    distro_bundle = bundle_fingerprints(host)
+    distro_java = set(cacerts_entries(host).values())
+    assert G1 not in distro_bundle and G1 not in distro_java
+
+    playbook = tmp_path / "g1.yml"
+    playbook.write_text(textwrap.dedent("""\
+        - hosts: all
+          gather_facts: false
+          roles:
+            - role: vip.mtls.vip_trust
+              vars:
+                vip_trust_stores: [system, java]
+          tasks:
+            - name: Remove G1 again
+              vip.mtls.trust_anchor:
+                name: digicert-global-root-ca
+                fingerprint_sha256: "%s"
+                state: absent
+                stores: [system, java]
+              tags: [absent]
+        """ % G1))
+    installed = ansible_playbook(str(playbook), java_hosts["inventory"], "--limit", host, "--skip-tags", "absent")
+    assert installed.rc == 0, installed
+    assert G1 in bundle_fingerprints(host) and G1 in cacerts_entries(host).values()
+
+    removed = ansible_playbook(str(playbook), java_hosts["inventory"], "--limit", host, "--tags", "absent")
+    assert removed.rc == 0, removed
+    assert G1 not in bundle_fingerprints(host) and G1 not in cacerts_entries(host).values()
+    # Only what the role added is gone again (G2 is shipped by the distribution, so it was there before).
+    assert bundle_fingerprints(host) == distro_bundle
+    assert set(cacerts_entries(host).values()) == distro_java
