@@ -316,14 +316,14 @@ def _load_pem_bundle(data, source, passphrase):
     return _pick_matching(key, certs[:1], certs[1:], source)
 
 
-def _load_pem_key(block, source, passphrase):
+def _load_pem_key(block, source, passphrase, option="passphrase"):
     try:
         return serialization.load_pem_private_key(block, _passphrase_bytes(passphrase))
     except TypeError:
         if passphrase:
             raise VipMtlsError("%s: the private key is not encrypted but a passphrase was given; "
-                               "remove the passphrase" % source)
-        raise VipMtlsError("%s: the private key is encrypted; set passphrase" % source)
+                               "remove %s" % (source, option))
+        raise VipMtlsError("%s: the private key is encrypted; set %s" % (source, option))
     except ValueError:
         raise VipMtlsError("%s: cannot decrypt or parse the private key: the passphrase is wrong or "
                            "the key is damaged" % source)
@@ -361,7 +361,7 @@ def load_separate_pem(cert_data, cert_source, key_data, key_source, passphrase=N
         raise VipMtlsError("%s holds more than one private key; keep only the client's key" % key_source)
     label, body = keys[0]
     block = ("-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, body.strip(), label)).encode("ascii")
-    key = _load_pem_key(block, key_source, passphrase)
+    key = _load_pem_key(block, key_source, passphrase, option="key_passphrase")
     return _pick_matching(key, certs[:1], certs[1:], "%s and %s" % (cert_source, key_source))
 
 

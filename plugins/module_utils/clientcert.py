@@ -168,7 +168,7 @@ def deploy(module, params):
     if params["state"] == "absent":
         return remove(module, outputs, dest_dir)
 
-    previous_not_after = _previous_not_after(outputs)
+    previous = _previous_certificate(outputs)
     changed = ensure_directory(dest_dir, dir_mode, uid, gid, module.check_mode)
     state = OutputState(dest_dir)
     before, after, files, backups = [], [], {}, []
@@ -201,7 +201,8 @@ def deploy(module, params):
         "changed": changed,
         "files": files,
         "backups": backups,
-        "previous_not_after": previous_not_after,
+        "previous_not_after": previous["not_after"],
+        "previous_fingerprint_sha256": previous["fingerprint_sha256"],
         "diff": {"before": "".join(before), "after": "".join(after)},
     }
 
@@ -258,7 +259,11 @@ def _apply_selinux_context(module, tmp_path, context):
 def _backup(path, data):
     """PATH.YYYYmmdd-HHMMSS~ with the same mode and owner as the file it saves."""
     st = os.lstat(path)
-    backup_path = "%s.%s~" % (path, time.strftime("%Y%m%d-%H%M%S"))
+    stamp = "%s.%s" % (path, time.strftime("%Y%m%d-%H%M%S"))
+    backup_path, count = stamp + "~", 0
+    while os.path.lexists(backup_path):  # two runs within one second keep both backups
+        count += 1
+        backup_path = "%s.%d~" % (stamp, count)
     write_atomic(backup_path, data, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
     return backup_path
 
@@ -280,10 +285,14 @@ def remove(module, outputs, dest_dir):
     }
 
 
-def _previous_not_after(outputs):
+def _previous_certificate(outputs):
+    """not_after and fingerprint of the certificate at cert_path before this run (None if none)."""
     cert = next((o for o in outputs if o["kind"] == "cert"), None)
     ders = pem_blocks(read_bytes(cert["path"]) or b"", CERT_LABELS) if cert else []
-    return describe_der(ders[0])["not_after"] if ders else None
+    if not ders:
+        return {"not_after": None, "fingerprint_sha256": None}
+    described = describe_der(ders[0])
+    return {"not_after": described["not_after"], "fingerprint_sha256": described["fingerprint_sha256"]}
 
 
 def _describe(output, path, data, same):

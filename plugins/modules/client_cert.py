@@ -204,6 +204,10 @@ previous_not_after:
   description: End of validity of the certificate that was at O(cert_path) before this run (null if none).
   returned: success
   type: str
+previous_fingerprint_sha256:
+  description: SHA-256 fingerprint of the certificate that was at O(cert_path) before this run (null if none).
+  returned: success
+  type: str
 backups:
   description: Backup files made by O(backup=true).
   returned: success
