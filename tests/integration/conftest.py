@@ -81,12 +81,15 @@ def ansible_playbook(playbook, inventory, *args):
 
 @pytest.fixture(scope="session")
 def standin():
-    """The stand-in VIP endpoint; its test PKI is in standin/pki."""
-    directory = BUILD / "test-standin"
-    run(["bash", str(HOSTS / "standin.sh"), "start", str(directory), str(PORT)],
-        env=dict(os.environ, PYTHON=sys.executable))
+    """The stand-in VIP endpoint; its test PKI is in standin/pki. A stand-in that another test run
+    already started is used and left running for it."""
+    directory = BUILD / ("test-standin-%d" % PORT)  # one per port: two runs can use two ports
+    script = str(HOSTS / "standin.sh")
+    already_running = run(["bash", script, "status", str(directory)], check=False).returncode == 0
+    run(["bash", script, "start", str(directory), str(PORT)], env=dict(os.environ, PYTHON=sys.executable))
     yield directory
-    run(["bash", str(HOSTS / "standin.sh"), "stop", str(directory)], check=False)
+    if not already_running:
+        run(["bash", script, "stop", str(directory)], check=False)
 
 
 @pytest.fixture(scope="session")
