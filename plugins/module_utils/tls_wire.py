@@ -1,17 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: vip.mtls developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What crossed the wire during a TLS handshake, read with the standard library only.
+"""What crosses the wire during a check, read and written with the standard library only.
 
 The handshake observer (ssl's message callback), the TLS messages it sees (CertificateRequest,
-Certificate) and just enough DER to name a certificate's subject, issuer and dates.
+Certificate), just enough DER to name a certificate's subject, issuer and dates, HTTP CONNECT
+proxies (and https_proxy/no_proxy), and the VIP getServerTime SOAP exchange.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
+import ipaddress
+import os
+import re
 import ssl
+from urllib.parse import quote, unquote, urlsplit
 
 
 # TLS alert descriptions (RFC 8446 section 6), as OpenSSL words them.
@@ -294,3 +300,174 @@ def describe_der(der):
     except Exception:
         pass
     return description
+
+
+# --- HTTP CONNECT proxies ----------------------------------------------------------------------
+
+
+class ProxyError(ValueError):
+    """A proxy setting that cannot be used; the message never holds the password."""
+
+
+class Proxy:
+    """An HTTP proxy reached with CONNECT: host, port, and credentials kept out of every echo."""
+
+    def __init__(self, host, port, username=None, password=None, source="proxy"):
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.source = source  # the option or environment variable it came from, for messages
+
+    def masked(self):
+        """The proxy as a URL for results and messages: the password replaced by ********."""
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        auth = ""
+        if self.username is not None:
+            auth = quote(self.username, safe="") + (":********" if self.password else "") + "@"
+        return "http://%s%s:%d" % (auth, host, self.port)
+
+    def connect_request(self, host, port):
+        """The CONNECT request for host:port (bytes), with Basic credentials when there are any."""
+        authority = "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+        lines = ["CONNECT %s HTTP/1.1" % authority, "Host: %s" % authority, "User-Agent: vip.mtls"]
+        if self.username is not None:
+            token = base64.b64encode(("%s:%s" % (self.username, self.password or "")).encode("utf-8"))
+            lines.append("Proxy-Authorization: Basic %s" % token.decode("ascii"))
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def parse_proxy(value, source="proxy"):
+    """A Proxy from http://[user:pass@]host[:port] (a bare host:port means http); ProxyError otherwise.
+
+    Only plain HTTP proxies: a TLS connection to the proxy itself (https://) or SOCKS would need more
+    than the standard library gives, and a silent fallback would test another path than the application's.
+    """
+    text = str(value or "").strip()
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    safe = _mask_url_password(text)
+    if parts.scheme.lower() != "http":
+        raise ProxyError("%s %s: only http:// proxies (HTTP CONNECT) are supported" % (source, safe))
+    try:
+        port = parts.port or 1080  # curl's default; a proxy URL should name its port
+    except ValueError:
+        raise ProxyError("%s %s has an invalid port" % (source, safe))
+    if not parts.hostname or parts.path not in ("", "/"):
+        raise ProxyError("%s %s must look like http://[user:password@]host:port" % (source, safe))
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return Proxy(parts.hostname, port, username, password, source)
+
+
+def _mask_url_password(text):
+    # only for messages about a malformed proxy: hide whatever sits between "user:" and "@"
+    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1********@", text)
+
+
+def proxy_from_env(host_names, environ=None):
+    """(Proxy or None, why) for a connection to any of ``host_names``, from https_proxy and no_proxy.
+
+    Lower-case variables win over upper-case ones, as in curl. ``why`` says in words what was decided.
+    """
+    environ = os.environ if environ is None else environ
+    name, value = _first_env(environ, ("https_proxy", "HTTPS_PROXY"))
+    if not value:
+        return None, "no https_proxy/HTTPS_PROXY in the environment"
+    no_name, no_proxy = _first_env(environ, ("no_proxy", "NO_PROXY"))
+    for host in host_names:
+        if host and no_proxy_matches(host, no_proxy or ""):
+            return None, "%s matches %s" % (host, no_name)
+    return parse_proxy(value, source=name), "from %s" % name
+
+
+def _first_env(environ, names):
+    for name in names:
+        if environ.get(name):
+            return name, environ[name]
+    return names[0], None
+
+
+def no_proxy_matches(host, no_proxy):
+    """Whether no_proxy (comma or space separated) exempts ``host``.
+
+    Entries: '*' (everything), a domain ('example.com', '.example.com' or '*.example.com' match it and
+    every name below it), an exact host or IP address, or an IP network in CIDR form. A ':port' suffix
+    on an entry is ignored: the check always goes to one port.
+    """
+    host = host.strip("[]").rstrip(".").lower()
+    for entry in re.split(r"[,\s]+", no_proxy.lower()):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        entry = _strip_port(entry)
+        if "/" in entry:
+            try:
+                if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        entry = entry.lstrip("*").lstrip(".").rstrip(".")
+        if entry and (host == entry or host.endswith("." + entry)):
+            return True
+    return False
+
+
+def _strip_port(entry):
+    if entry.startswith("["):  # [v6] or [v6]:port
+        return entry[1:].split("]")[0]
+    if entry.count(":") == 1:  # name:port or v4:port; a bare IPv6 address has several colons
+        return entry.split(":")[0]
+    return entry
+
+
+_PROXY_STATUS = re.compile(rb"HTTP/\d(?:\.\d)? (\d{3})[^\r\n]*")
+
+
+def parse_proxy_answer(head):
+    """(status code, status line) of a proxy's answer to CONNECT; (None, None) if it is not HTTP."""
+    match = _PROXY_STATUS.match(head)
+    if not match:
+        return None, None
+    return int(match.group(1)), match.group(0).decode("latin-1").strip()
+
+
+# --- VIP getServerTime (SOAP 1.1) ------------------------------------------------------------------
+
+VIP_USER_SERVICES_NS = "https://schemas.symantec.com/vip/2011/04/vipuserservices"
+
+
+def get_server_time_request(request_id):
+    """The SOAP 1.1 envelope of QueryService getServerTime, as bytes."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:vip="%s">'
+        "<soapenv:Header/><soapenv:Body><vip:GetServerTimeRequest><vip:requestId>%s</vip:requestId>"
+        "</vip:GetServerTimeRequest></soapenv:Body></soapenv:Envelope>" % (VIP_USER_SERVICES_NS, request_id)
+    ).encode("utf-8")
+
+
+def soap_field(body, name):
+    """Text of the first <name> element, whatever namespace prefix it carries; None when absent."""
+    match = re.search(r"<(?:[\w.-]+:)?%s(?:\s[^>]*)?>\s*([^<]*?)\s*</(?:[\w.-]+:)?%s\s*>" % (name, name), body)
+    return match.group(1) if match else None
+
+
+def dechunk(body):
+    """The payload of a chunked HTTP body, as far as it arrived."""
+    out = b""
+    rest = body
+    while rest:
+        size_line, sep, rest = rest.partition(b"\r\n")
+        try:
+            size = int(size_line.split(b";")[0].strip(), 16)
+        except ValueError:
+            return out or body
+        if not sep or size == 0:
+            break
+        out += rest[:size]
+        rest = rest[size + 2:]
+    return out

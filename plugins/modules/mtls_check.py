@@ -13,8 +13,10 @@ version_added: 0.1.0
 author: vip.mtls developers
 description:
   - Opens one HTTPS connection from the target host to O(url), presenting the client certificate, and
-    sends one HTTP request. Succeeds when the handshake completes, the client certificate is not refused
-    and an HTTP answer arrives (any status).
+    sends one HTTP request, directly or through an HTTP CONNECT proxy. Succeeds when the handshake
+    completes, the client certificate is not refused and an HTTP answer arrives (any status, unless
+    O(expected_status) is set); with O(probe=vip_get_server_time) the VIP service must also answer
+    status C(0000).
   - On failure the result names a RV(reason), the RV(stage) where it happened and a one-line RV(hint)
     for the operator.
   - "The failure message reads C(REASON: HINT), followed by RV(detail) in parentheses, shortened to about
@@ -45,17 +47,107 @@ options:
     description:
       - Passphrase of an encrypted private key.
     type: str
+  client_pkcs12:
+    description:
+      - PKCS#12 file (C(.p12)/C(.pfx), as VIP Manager issues it) on the target, instead of O(client_cert)
+        and O(client_key).
+      - Opened with the Python C(cryptography) library if the target's Python has it; the key is handed to
+        the TLS library, encrypted with a one-time password, through a private temporary directory (mode 0700)
+        that is removed at once.
+      - Without C(cryptography) on the target the check fails with V(client_cert_invalid), naming the PEM
+        route (O(client_cert) and O(client_key), for example written by M(vip.mtls.client_cert)).
+      - Mutually exclusive with O(client_cert).
+    type: path
+  client_pkcs12_passphrase:
+    description:
+      - Password of O(client_pkcs12).
+    type: str
   ca_path:
     description:
       - CA file (PEM bundle) or hashed CA directory on the target that the server chain must lead to.
-      - Default is the system trust store.
+      - Default is the system trust store. Mutually exclusive with O(anchors).
     type: path
+  anchors:
+    description:
+      - The only roots to trust, instead of O(ca_path) or the system store; each item is PEM text or the
+        path of a PEM or DER file on the target (for example the two DigiCert roots while VIP moves from
+        G1 to G2).
+      - RV(anchor) then tells which of them validated the server chain.
+    type: list
+    elements: str
   timeout:
     description:
-      - Seconds for the whole check, from name resolution to the HTTP answer.
+      - Seconds for the whole check, from name resolution to the HTTP answer, retries and their delays
+        included; it is never exceeded.
       - Greater than 0 and at most 3600; anything else (including C(inf) and C(nan)) fails as a usage error.
     type: float
     default: 10
+  proxy:
+    description:
+      - HTTP proxy to tunnel through with C(CONNECT), as C(http://[user:password@]host:port).
+      - "Credentials are sent as C(Proxy-Authorization: Basic); the password never appears in results or
+        messages (RV(proxy) shows it as C(********))."
+      - The TLS name (SNI) and the name verified in the server certificate are always the service's, never
+        the proxy's.
+      - Takes precedence over O(use_proxy_env). Only C(http://) proxies; C(https://) and SOCKS proxies fail as
+        a usage error.
+    type: str
+  use_proxy_env:
+    description:
+      - Use the proxy in the target's C(https_proxy) (or C(HTTPS_PROXY)) environment variable, unless
+        C(no_proxy) (or C(NO_PROXY)) exempts the URL's host or O(address).
+      - "C(no_proxy) entries: C(*), a domain (C(example.com), C(.example.com) or C(*.example.com) match it and
+        every name below it), a host or IP address, or a CIDR network; a C(:port) suffix is ignored."
+      - The environment is the module's on the target; set it with the task's C(environment) keyword.
+    type: bool
+    default: false
+  server_name:
+    description:
+      - Name to send as SNI, to verify in the server certificate and to send as the HTTP C(Host); default
+        the URL's host.
+      - With O(address), tests one node behind a load balancer under the service's name.
+    type: str
+  address:
+    description:
+      - Connect to this IP address or host name (optionally C(:port)) instead of the URL's host, while still
+        verifying the URL's host (or O(server_name)). With a proxy, this is what C(CONNECT) asks for.
+    type: str
+  tls_min_version:
+    description:
+      - Lowest TLS version to accept. The negotiated version and cipher are returned in RV(tls_version) and
+        RV(cipher).
+    type: str
+    choices: ['1.2', '1.3']
+    default: '1.2'
+  probe:
+    description:
+      - V(http) sends C(GET) to the URL; any HTTP answer is success unless O(expected_status) is set.
+      - "V(vip_get_server_time) POSTs the VIP QueryService C(getServerTime) SOAP 1.1 request
+        (C(Content-Type: text/xml; charset=utf-8), empty C(SOAPAction)) with a random C(requestId), and
+        requires C(<status>0000</status>) in the answer; any other status is V(application_error) with the
+        status and C(statusMessage) in RV(detail). Point O(url) at the QueryService, for example
+        C(https://userservices-auth.vip.symantec.com/vipuserservices/QueryService_1_8)."
+    type: str
+    choices: [http, vip_get_server_time]
+    default: http
+  expected_status:
+    description:
+      - HTTP status codes that count as success; another status is V(http_error). Default any status.
+    type: list
+    elements: int
+  retries:
+    description:
+      - How many times to try again after a transient failure (V(connect_refused), V(connect_timeout),
+        V(timeout), a proxy that is unreachable or answers 5xx, and a 5xx status outside O(expected_status)).
+      - A refused or untrusted certificate, a name that does not resolve and the like are never retried.
+      - There is no further attempt once less than O(delay) is left of O(timeout). At most 100.
+    type: int
+    default: 0
+  delay:
+    description:
+      - Seconds to wait between attempts.
+    type: float
+    default: 1
 attributes:
   check_mode:
     support: full
@@ -69,6 +161,8 @@ notes:
     certificate; those answers are reported as V(client_cert_required) or V(client_cert_rejected) with
     RV(stage=http).
   - TLS 1.2 is the lowest version this check accepts.
+  - Full check mode support; the module never reports a change and never returns a key, passphrase or
+    proxy password.
 seealso:
   - module: vip.mtls.trust_anchor
   - module: vip.mtls.client_cert
@@ -90,6 +184,28 @@ EXAMPLES = r"""
   register: reachability
   ignore_errors: true
 
+- name: Prove the VIP application answers, through the corporate proxy, trusting only G2
+  vip.mtls.mtls_check:
+    url: https://userservices-auth.vip.symantec.com/vipuserservices/QueryService_1_8
+    client_pkcs12: /etc/vip-mtls/vip.p12
+    client_pkcs12_passphrase: "{{ vault_vip_p12_password }}"
+    proxy: "http://svc-vip:{{ vault_proxy_password }}@proxy.example.internal:3128"
+    anchors:
+      - /usr/local/share/ca-certificates/digicert-global-root-g2.crt
+    probe: vip_get_server_time
+    retries: 2
+    delay: 2
+    timeout: 20
+
+- name: Test one node behind the load balancer, under the service name
+  vip.mtls.mtls_check:
+    url: https://mtls.example.internal/health
+    address: 10.0.4.21
+    tls_min_version: '1.3'
+    expected_status: [200]
+    client_cert: /etc/vip-mtls/client.crt
+    client_key: /etc/vip-mtls/client.key
+
 - name: Report why it failed
   ansible.builtin.debug:
     msg: "{{ reachability.reason }} at stage {{ reachability.stage }}: {{ reachability.hint }}"
@@ -108,7 +224,8 @@ reason:
     - V(client_cert_invalid) (stage C(local)); V(dns_failure) (C(dns)); V(connect_refused), V(connect_timeout)
       (C(connect)); V(tls_protocol_mismatch), V(server_untrusted), V(server_hostname_mismatch),
       V(server_cert_expired), V(client_cert_required), V(client_cert_rejected) (C(tls)); V(client_cert_required),
-      V(client_cert_rejected), V(http_error) (C(http)); V(timeout) (C(dns), C(tls) or C(http)).
+      V(client_cert_rejected), V(http_error) (C(http)); V(proxy_failure) (C(proxy)); V(application_error)
+      (C(application)); V(timeout) (C(dns), C(proxy), C(tls) or C(http)).
     - V(timeout) at C(dns) means the resolver did not answer before the deadline; a name that does not
       exist is V(dns_failure).
   returned: always
@@ -145,7 +262,7 @@ http_status:
   type: int
   sample: 200
 address:
-  description: The C(ip:port) the connection was made to.
+  description: The C(ip:port) the TCP connection was made to (with a proxy, the proxy's).
   returned: always
   type: str
   sample: "192.0.2.10:443"
@@ -203,6 +320,16 @@ acceptable_client_cas:
   type: list
   elements: str
   sample: ["CN=VIP Authentication Service CA,O=Symantec Corporation,C=US"]
+attempts:
+  description: How many connections were tried (0 when a local problem stopped the check before connecting).
+  returned: always
+  type: int
+  sample: 1
+proxy:
+  description: The proxy the check went through, password replaced by C(********); null when none.
+  returned: always
+  type: str
+  sample: "http://svc-vip:********@proxy.example.internal:3128"
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -217,16 +344,9 @@ def main():
         argument_spec=MTLS_CHECK,
         supports_check_mode=True,  # read-only: the check runs the same in check mode
     )
-    params = module.params
+    options = {name: module.params[name] for name in MTLS_CHECK if name != "url"}
     try:
-        result = check(
-            params["url"],
-            client_cert=params["client_cert"],
-            client_key=params["client_key"],
-            client_key_passphrase=params["client_key_passphrase"],
-            ca_path=params["ca_path"],
-            timeout=params["timeout"],
-        )
+        result = check(module.params["url"], **options)
     except VipMtlsError as exc:
         module.fail_json(msg=exc.msg, changed=False, **exc.details)
 

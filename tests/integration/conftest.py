@@ -92,18 +92,30 @@ def standin():
         run(["bash", script, "stop", str(directory)], check=False)
 
 
+def host_group(prefix, count, image, tmp_path_factory, app_user="vipapp"):
+    """Generator for a fixture: fresh hosts PREFIX-1..COUNT (with the application user), removed after."""
+    hosts_sh = str(HOSTS / "hosts.sh")
+    if run(["podman", "image", "exists", image], check=False).returncode != 0:
+        suite, _, variant = image.rsplit(":", 1)[1].partition("-")
+        run(["bash", str(HOSTS / "build-image.sh"), suite] + ([variant] if variant else []))
+    run(["bash", hosts_sh, "down", prefix], check=False)
+    run(["bash", hosts_sh, "up", prefix, str(count), image])
+    inventory = tmp_path_factory.mktemp("inventory-%s" % prefix) / "hosts.ini"
+    run(["bash", hosts_sh, "inventory", prefix, str(inventory)])
+    names = ["%s-%d" % (prefix, i) for i in range(1, count + 1)]
+    if app_user:
+        for name in names:
+            podman_exec(name, "sh", "-c", "id %s >/dev/null 2>&1 || useradd %s" % (app_user, app_user))
+    try:
+        yield {"inventory": inventory, "hosts": names}
+    finally:
+        run(["bash", hosts_sh, "down", prefix], check=False)
+
+
 @pytest.fixture(scope="session")
 def fleet(tmp_path_factory):
     """HOST_COUNT fresh test hosts; each test takes its own, so none depends on another's state."""
-    run(["bash", str(HOSTS / "hosts.sh"), "down", PREFIX], check=False)
-    run(["bash", str(HOSTS / "hosts.sh"), "up", PREFIX, str(HOST_COUNT), IMAGE])
-    inventory = tmp_path_factory.mktemp("inventory") / "hosts.ini"
-    run(["bash", str(HOSTS / "hosts.sh"), "inventory", PREFIX, str(inventory)])
-    names = ["%s-%d" % (PREFIX, i) for i in range(1, HOST_COUNT + 1)]
-    for name in names:
-        podman_exec(name, "sh", "-c", "id vipapp >/dev/null 2>&1 || useradd --system --no-create-home vipapp")
-    yield {"inventory": inventory, "hosts": names}
-    run(["bash", str(HOSTS / "hosts.sh"), "down", PREFIX], check=False)
+    yield from host_group(PREFIX, HOST_COUNT, IMAGE, tmp_path_factory)
 
 
 def snapshot(host, *paths):

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import HOSTS, IMAGE, PORT, VENV_BIN, ansible_env, podman_exec, run
+from conftest import IMAGE, PORT, host_group, VENV_BIN, ansible_env, podman_exec, run
 
 # hosts.sh acts only on PREFIX-<number>, so the shared fleet's hosts and this one never mix.
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-bundle"
@@ -34,12 +34,8 @@ PYTHON_CLIENT = (
 @pytest.fixture(scope="module")
 def host(tmp_path_factory):
     """One fresh host of our own (not the shared fleet), removed at the end of this module."""
-    run(["bash", str(HOSTS / "hosts.sh"), "down", PREFIX], check=False)
-    run(["bash", str(HOSTS / "hosts.sh"), "up", PREFIX, "1", IMAGE])
-    inventory = tmp_path_factory.mktemp("bundle-inventory") / "hosts.ini"
-    run(["bash", str(HOSTS / "hosts.sh"), "inventory", PREFIX, str(inventory)])
-    yield {"name": HOST, "inventory": inventory}
-    run(["bash", str(HOSTS / "hosts.sh"), "down", PREFIX], check=False)
+    for group in host_group(PREFIX, 1, IMAGE, tmp_path_factory, app_user=None):
+        yield {"name": group["hosts"][0], "inventory": group["inventory"]}
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conftest import HOSTS, IMAGE, PORT, ROOT, VENV_BIN, ansible_env, ansible_playbook, podman_exec, run, snapshot
+from conftest import (IMAGE, PORT, ROOT, VENV_BIN, ansible_env, ansible_playbook, host_group, podman_exec, run,
+                      snapshot)
 
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-cc"
 JAVA_IMAGE = os.environ.get("VIP_MTLS_TEST_JAVA_IMAGE", IMAGE + "-java")
@@ -68,17 +69,7 @@ esac
 @pytest.fixture(scope="module")
 def cc_hosts(tmp_path_factory):
     """HOST_COUNT fresh hosts from the Java image, each with the application user vipapp."""
-    if run(["podman", "image", "exists", JAVA_IMAGE], check=False).returncode != 0:
-        run(["bash", str(HOSTS / "build-image.sh"), JAVA_IMAGE.rsplit(":", 1)[1].split("-")[0], "java"])
-    run(["bash", str(HOSTS / "hosts.sh"), "down", PREFIX], check=False)
-    run(["bash", str(HOSTS / "hosts.sh"), "up", PREFIX, str(HOST_COUNT), JAVA_IMAGE])
-    inventory = tmp_path_factory.mktemp("cc-inventory") / "hosts.ini"
-    run(["bash", str(HOSTS / "hosts.sh"), "inventory", PREFIX, str(inventory)])
-    names = ["%s-%d" % (PREFIX, i) for i in range(1, HOST_COUNT + 1)]
-    for name in names:
-        podman_exec(name, "sh", "-c", "id vipapp >/dev/null 2>&1 || useradd vipapp")
-    yield {"inventory": inventory, "hosts": names}
-    run(["bash", str(HOSTS / "hosts.sh"), "down", PREFIX], check=False)
+    yield from host_group(PREFIX, HOST_COUNT, JAVA_IMAGE, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

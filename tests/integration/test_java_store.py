@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from conftest import HOSTS, IMAGE, PORT, ansible_playbook, podman_exec, run
+from conftest import IMAGE, PORT, host_group, ansible_playbook, podman_exec, run
 
 JAVA_PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-java"
 JAVA_IMAGE = os.environ.get("VIP_MTLS_TEST_JAVA_IMAGE", IMAGE + "-java")
@@ -46,15 +46,7 @@ MTLS_CLIENT = textwrap.dedent("""\
 @pytest.fixture(scope="module")
 def java_hosts(tmp_path_factory):
     """Two fresh hosts from the image with Debian's default JRE (build-image.sh SUITE java)."""
-    if run(["podman", "image", "exists", JAVA_IMAGE], check=False).returncode != 0:
-        pytest.fail("test image %s is missing: run `make image` (bash tests/hosts/build-image.sh bookworm java)"
-                    % JAVA_IMAGE)
-    run(["bash", str(HOSTS / "hosts.sh"), "down", JAVA_PREFIX], check=False)
-    run(["bash", str(HOSTS / "hosts.sh"), "up", JAVA_PREFIX, "3", JAVA_IMAGE])
-    inventory = tmp_path_factory.mktemp("java-inventory") / "hosts.ini"
-    run(["bash", str(HOSTS / "hosts.sh"), "inventory", JAVA_PREFIX, str(inventory)])
-    yield {"inventory": inventory, "hosts": ["%s-%d" % (JAVA_PREFIX, i) for i in (1, 2, 3)]}
-    run(["bash", str(HOSTS / "hosts.sh"), "down", JAVA_PREFIX], check=False)
+    yield from host_group(JAVA_PREFIX, 3, JAVA_IMAGE, tmp_path_factory, app_user=None)
 
 
 def der_fingerprint_of_pem(text):

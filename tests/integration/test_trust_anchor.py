@@ -14,15 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOSTS, IMAGE, ROOT, VENV_BIN, ansible_env, ansible_playbook, podman_exec, run, snapshot
-from conftest import PlaybookRun
+from conftest import IMAGE, ROOT, VENV_BIN, ansible_env, ansible_playbook, podman_exec, run, snapshot
+from conftest import PlaybookRun, host_group
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 import pki  # noqa: E402  (the unit tests' certificate factory: cryptography on the controller)
 
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-trust"
 HOST_COUNT = 5
-HOSTS_SH = str(HOSTS / "hosts.sh")
 G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
 ANCHOR_DIR = "/usr/local/share/ca-certificates"
 BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -32,12 +31,7 @@ STORE = (ANCHOR_DIR, "/etc/ssl/certs")
 @pytest.fixture(scope="module")
 def hosts(tmp_path_factory):
     """This file's own hosts (PREFIX-1..HOST_COUNT), one per test that changes a host."""
-    run(["bash", HOSTS_SH, "down", PREFIX], check=False)
-    run(["bash", HOSTS_SH, "up", PREFIX, str(HOST_COUNT), IMAGE])
-    inventory = tmp_path_factory.mktemp("trust-inventory") / "hosts.ini"
-    run(["bash", HOSTS_SH, "inventory", PREFIX, str(inventory)])
-    yield {"inventory": inventory, "hosts": ["%s-%d" % (PREFIX, i) for i in range(1, HOST_COUNT + 1)]}
-    run(["bash", HOSTS_SH, "down", PREFIX], check=False)
+    yield from host_group(PREFIX, HOST_COUNT, IMAGE, tmp_path_factory, app_user=None)
 
 
 def sha256_colon(der):

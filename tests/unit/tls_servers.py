@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import base64
 import os
+import re
+import select
 import socket
 import ssl
 import threading
@@ -23,6 +26,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -87,6 +91,14 @@ class Pki:
         self.client_key_encrypted = self._write_key("client-encrypted.key", self.client.private_key,
                                                     serialization.BestAvailableEncryption(b"s3cret"))
         self.unrelated_key = self._write_key("unrelated.key", ec.generate_private_key(ec.SECP256R1()))
+        # the client certificate as VIP Manager hands it out: PKCS#12 with a password
+        with open(self.client.cert, "rb") as source:
+            client_cert = x509.load_pem_x509_certificate(source.read())
+        self.client_p12 = os.path.join(self.dir, "client.p12")
+        with open(self.client_p12, "wb") as out:
+            out.write(pkcs12.serialize_key_and_certificates(
+                b"vip", self.client.private_key, client_cert, None,
+                serialization.BestAvailableEncryption(b"p12-s3cret")))
 
     # -- builders -----------------------------------------------------------------------------
 
@@ -161,7 +173,7 @@ class TlsServer:
     request received is kept in ``requests`` so tests can look at what the probe sent.
     """
 
-    def __init__(self, context, response=OK_RESPONSE, handshake_delay=0.0):
+    def __init__(self, context, response=OK_RESPONSE, handshake_delay=0.0, port=0):
         self.context = context
         self.response = response
         self.handshake_delay = handshake_delay
@@ -169,7 +181,7 @@ class TlsServer:
         self.errors = []
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
+        self.listener.bind(("127.0.0.1", port))
         self.listener.listen(8)
         self.port = self.listener.getsockname()[1]
         self._stopping = threading.Event()
@@ -221,6 +233,14 @@ class TlsServer:
                 chunk = tls.recv(4096)
                 if not chunk:
                     break
+                request += chunk
+            head, _sep, body = request.partition(b"\r\n\r\n")
+            length = re.search(rb"\r\ncontent-length:\s*(\d+)", head.lower())
+            while length and len(body) < int(length.group(1)):
+                chunk = tls.recv(4096)
+                if not chunk:
+                    break
+                body += chunk
                 request += chunk
             self.requests.append(request)
             if self.response is None:  # mute: wait for the client to give up
@@ -284,6 +304,18 @@ def servers(pki):
         "slow_mute": TlsServer(server_context(pki, pki.server, ssl.CERT_NONE), response=None, handshake_delay=0.5),
         "not_found": TlsServer(server_context(pki, pki.server, ssl.CERT_NONE),
                                response=http_response(b"404 Not Found", b"no such page")),
+        "unavailable": TlsServer(server_context(pki, pki.server, ssl.CERT_NONE),
+                                 response=http_response(b"503 Service Unavailable", b"try later")),
+        "tls12_only": TlsServer(server_context(pki, pki.server, ssl.CERT_NONE, max_version=ssl.TLSVersion.TLSv1_2)),
+        "vip_0000": TlsServer(server_context(pki, pki.server), response=soap_response("0000", "Success")),
+        "vip_0000_prefixed": TlsServer(server_context(pki, pki.server),
+                                       response=soap_response("0000", "Success", prefix="ns2")),
+        "vip_0001": TlsServer(server_context(pki, pki.server),
+                              response=soap_response("0001", "Internal Server Error", prefix="ns2")),
+        "vip_fault": TlsServer(server_context(pki, pki.server), response=http_response(
+            b"500 Internal Server Error", b'<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body>'
+            b"<S:Fault><faultcode>S:Client</faultcode><faultstring>Cannot find dispatch method</faultstring>"
+            b"</S:Fault></S:Body></S:Envelope>", b"text/xml")),
     }
     old = old_tls_context(pki)
     if old is not None:
@@ -301,3 +333,125 @@ def closed_port():
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+def soap_response(status, message, prefix=""):
+    """A getServerTime answer as VIP (and the nginx stand-in) sends it, chunked like a Java server."""
+    p = prefix + ":" if prefix else ""
+    ns = ' xmlns:%s="https://schemas.symantec.com/vip/2011/04/vipuserservices"' % prefix if prefix else \
+        ' xmlns="https://schemas.symantec.com/vip/2011/04/vipuserservices"'
+    body = ('<?xml version="1.0" encoding="UTF-8"?><S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/">'
+            "<S:Body><%sGetServerTimeResponse%s><%srequestId>r1</%srequestId><%sstatus>%s</%sstatus>"
+            "<%sstatusMessage>%s</%sstatusMessage><%stimestamp>2026-05-01T10:00:00Z</%stimestamp>"
+            "</%sGetServerTimeResponse></S:Body></S:Envelope>"
+            % (p, ns, p, p, p, status, p, p, message, p, p, p, p)).encode()
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 50]), body[i:i + 50]) for i in range(0, len(body), 50))
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n" + chunks + b"0\r\n\r\n")
+
+
+class ConnectProxy:
+    """An HTTP CONNECT proxy on 127.0.0.1 that tunnels only to 127.0.0.1 ("localhost" included).
+
+    mode: "allow" (200 and a tunnel), "forbid" (403), "auth" (407 unless Proxy-Authorization carries
+    ``credentials``), "close" (hangs up without an answer), "bad_gateway" (502). Every request head
+    received is kept in ``requests``.
+    """
+
+    def __init__(self, mode="allow", credentials=None):
+        self.mode = mode
+        self.credentials = credentials
+        self.requests = []
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self._stopping = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self, user=None, password=None):
+        auth = "%s:%s@" % (user, password) if user else ""
+        return "http://%s127.0.0.1:%d" % (auth, self.port)
+
+    def stop(self):
+        self._stopping.set()
+        self.listener.close()
+
+    def _serve(self):
+        while not self._stopping.is_set():
+            try:
+                conn, _peer = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn):
+        try:
+            conn.settimeout(5)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            self.requests.append(head)
+            if self.mode == "close":
+                return
+            if self.mode == "forbid":
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            if self.mode == "bad_gateway":
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                return
+            if self.mode == "auth":
+                token = base64.b64encode(("%s:%s" % self.credentials).encode()).decode()
+                if ("proxy-authorization: basic %s" % token.lower()).encode() not in head.lower():
+                    conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                                 b"Proxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n")
+                    return
+            target = head.split(b"\r\n")[0].split()[1].decode()
+            host, _sep, port = target.rpartition(":")
+            if host not in ("127.0.0.1", "localhost"):  # tests may only reach loopback
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+            except OSError:
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                return
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            self._pipe(conn, upstream)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while True:
+                readable, _w, _x = select.select([a, b], [], [], 5)
+                if not readable:
+                    return
+                for source in readable:
+                    data = source.recv(16384)
+                    if not data:
+                        return
+                    (b if source is a else a).sendall(data)
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def proxies():
+    running = {
+        "allow": ConnectProxy("allow"),
+        "forbid": ConnectProxy("forbid"),
+        "auth": ConnectProxy("auth", credentials=("alice", "pr0xy-s3cret")),
+        "close": ConnectProxy("close"),
+        "bad_gateway": ConnectProxy("bad_gateway"),
+    }
+    yield running
+    for proxy in running.values():
+        proxy.stop()
