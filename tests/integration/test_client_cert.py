@@ -180,7 +180,7 @@ def curl(host, user, *args):
 
 
 def install_fake_service(host):
-    subprocess.run(["podman", "exec", "-i", host, "sh", "-c", "cat > /etc/init.d/vip-fake-app && chmod 755 "
+    subprocess.run(["podman", "exec", "-i", host, "sh", "-c", "mkdir -p /etc/init.d && cat > /etc/init.d/vip-fake-app && chmod 755 "
                     "/etc/init.d/vip-fake-app && : > /var/log/vip-fake-app.log"],
                    input=FAKE_SERVICE, text=True, check=True)
 

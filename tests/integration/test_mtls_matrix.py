@@ -121,7 +121,7 @@ CASES = [
     dict(id="timeout-silent-server", args=dict(url=url(E + 4), timeout=FAST, **GOOD), reason="timeout",
          stage="tls", curl_rc=28, connected=True),
     dict(id="http_error-connection-dropped", args=dict(url=url(E + 3, "/close"), **GOOD), reason="http_error",
-         stage="http", curl_rc=52),
+         stage="http", curl_rc=(52, 56)),  # curl 7.88 (bookworm): 52 empty reply; 8.14 (trixie): 56 recv failure
     dict(id="http_error-expected_status", args=dict(url=url(M), expected_status=[204], **GOOD),
          reason="http_error", stage="http", curl_rc=0, http=200),  # curl: 200, not the 204 expected
     # The proxy runs on the machine, where only localhost (also in the server certificate) resolves.
@@ -266,15 +266,18 @@ def check_curl(case):
     proc = in_host(curl_command(case), case.get("env"))
     out = proc.stdout + proc.stderr
     experienced = "curl rc=%d\n%s" % (proc.returncode, out[-3000:])
-    assert proc.returncode == case["curl_rc"], experienced
+    expected_rc = case["curl_rc"] if isinstance(case["curl_rc"], tuple) else (case["curl_rc"],)
+    assert proc.returncode in expected_rc, experienced
     status = re.search(r"@@curl (\d+)", proc.stdout)
     if "http" in case:
         assert status and int(status.group(1)) == case["http"], experienced
     if case.get("curl_says"):
         assert re.search(case["curl_says"], out), experienced
     if "connected" in case:
-        # curl -v says "Connected to" once the TCP connection stands (stage tls), not before (connect)
-        assert bool(re.search(r"\* Connected to ", out)) == case["connected"], experienced
+        # Once the TCP connection stands (stage tls, not connect) curl -v says "Connected to" (7.x) or
+        # "Established connection" (8.x), or at least sends its Client hello.
+        connected = re.search(r"\* (Connected to |Established connection)|Client hello \(1\)", out)
+        assert bool(connected) == case["connected"], experienced
     if case.get("s_client"):
         args, pattern, must_match = case["s_client"]
         sc = in_host(["sh", "-c", "echo | timeout 5 openssl s_client -msg %s 2>&1"
