@@ -95,8 +95,11 @@ def _looks_like_utf16(head):
 
 def _load_der_certificate(der, source, what="certificate"):
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
+        cert = x509.load_der_x509_certificate(der)
+        # cryptography parses names and extensions lazily: a damaged one would raise later, anywhere.
+        cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), cert.extensions, cert.version
+        return cert
+    except (ValueError, x509.InvalidVersion):
         raise VipMtlsError("%s: the %s cannot be parsed as X.509 DER: the file is damaged, or it is another "
                            "kind of DER data (a PKCS#12 bundle or a key?). Give the certificate itself, in PEM "
                            "or DER" % (source, what))
@@ -113,8 +116,12 @@ def load_certificates(data, source):
     if len(data) > _MAX_INPUT:
         raise VipMtlsError("%s is %d bytes: too large to be a certificate file" % (source, len(data)))
     if data[:1] == b"\x30":
-        der = data[:_der_length_or_fail(data, source)]
-        return [_load_der_certificate(der, source)]
+        try:
+            der = data[:_der_length_or_fail(data, source)]
+            return [_load_der_certificate(der, source)]
+        except VipMtlsError:
+            if b"-----BEGIN" not in data:
+                raise  # else: PEM after text that happens to start with "0"
 
     text = _decode_text(data, source)
     certs = []
@@ -306,14 +313,22 @@ def _load_pem_bundle(data, source, passphrase):
     certs = []
     key = None
     for label, body in PEM_BLOCK.findall(text):
-        block = ("-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, body.strip(), label)).encode("ascii")
         if label in _CERT_LABELS:
             certs.append(_load_der_certificate(_pem_body_to_der(body, source, label), source))
         elif label.endswith("PRIVATE KEY"):
             if key is not None:
                 raise VipMtlsError("%s holds more than one private key; keep only the client's key" % source)
-            key = _load_pem_key(block, source, passphrase)
+            key = _load_pem_key(_key_block(label, body, source), source, passphrase)
     return _pick_matching(key, certs[:1], certs[1:], source)
+
+
+def _key_block(label, body, source):
+    """The PEM block of a private key, re-assembled; a damaged (non-ASCII) body is the input's fault."""
+    try:
+        return ("-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, body.strip(), label)).encode("ascii")
+    except UnicodeEncodeError:
+        raise VipMtlsError("%s: the %s block holds bytes that are not base64 text: the file is damaged"
+                           % (source, label))
 
 
 def _load_pem_key(block, source, passphrase, option="passphrase"):
@@ -342,7 +357,12 @@ def _pick_matching(key, main, extra, source):
     if not candidates:
         raise VipMtlsError("%s holds a private key but no certificate" % source)
     for cert in candidates:
-        if key_matches(cert, key):
+        try:
+            matches = key_matches(cert, key)
+        except (ValueError, UnsupportedAlgorithm):
+            raise VipMtlsError("%s: the public key of certificate '%s' cannot be read: the file is damaged or the "
+                               "key type is not supported" % (source, cert.subject.rfc4514_string()))
+        if matches:
             chain = [c for c in candidates if c is not cert]
             return key, cert, chain
     raise VipMtlsError("%s: the private key does not match the certificate '%s' (nor any other certificate "
@@ -360,8 +380,7 @@ def load_separate_pem(cert_data, cert_source, key_data, key_source, passphrase=N
     if len(keys) > 1:
         raise VipMtlsError("%s holds more than one private key; keep only the client's key" % key_source)
     label, body = keys[0]
-    block = ("-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, body.strip(), label)).encode("ascii")
-    key = _load_pem_key(block, key_source, passphrase, option="key_passphrase")
+    key = _load_pem_key(_key_block(label, body, key_source), key_source, passphrase, option="key_passphrase")
     return _pick_matching(key, certs[:1], certs[1:], "%s and %s" % (cert_source, key_source))
 
 

@@ -33,3 +33,9 @@ def test_build_install_and_ansible_doc(tmp_path):
     for role in ROLES:
         doc = run([str(VENV_BIN / "ansible-doc"), "-t", "role", "vip.mtls." + role], env=env)
         assert re.search(r"ENTRY POINT: \W*main\b", doc.stdout), doc.stdout[:500]
+
+
+def test_changelog_fragments_are_valid():
+    """Every change has a fragment in changelogs/fragments/; antsibull-changelog must accept them all."""
+    lint = run([str(VENV_BIN / "antsibull-changelog"), "lint"], check=False, cwd=str(ROOT))
+    assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
