@@ -114,8 +114,13 @@ class BundleStore(object):
         """The file to read and replace. For a symlink that is its final target, not the link: an
         application's bundle is often linked into place (an app's ca.pem -> /etc/app/ca.pem, certifi's
         cacert.pem -> a shared bundle), and replacing the link with a plain file would quietly detach
-        the application from the file everyone else maintains."""
-        return os.path.realpath(self.path) if os.path.islink(self.path) else self.path
+        the application from the file everyone else maintains.
+
+        Only links owned by root (or the user the module runs as) are followed, on the way to the file
+        and in its directories: another user's link must not steer root into rewriting a file that user
+        cannot write."""
+        resolved = _resolve_trusted_links(self.path)
+        return resolved if os.path.islink(self.path) else self.path
 
     def read(self, target):
         """The file's text (latin-1) and stat, or (None, None) when there is no file."""
@@ -249,6 +254,40 @@ class BundleStore(object):
     def _result(self, changed, paths, removed, before, after, notes):
         return {"changed": changed, "paths": paths, "removed": removed, "refreshed": False,
                 "before": before, "after": after, "notes": notes}
+
+
+def _resolve_trusted_links(path):
+    """os.path.realpath(path), refusing any symbolic link on the way that another user owns."""
+    trusted = {0, os.geteuid()}
+    parts = [p for p in path.split("/") if p]
+    current, hops = "/", 0
+    while parts:
+        part = parts.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            current = os.path.dirname(current)
+            continue
+        candidate = os.path.join(current, part)
+        try:
+            st = os.lstat(candidate)
+        except OSError:
+            return os.path.join(candidate, *parts)
+        if not stat.S_ISLNK(st.st_mode):
+            current = candidate
+            continue
+        if st.st_uid not in trusted:
+            raise VipMtlsError("bundle %s: %s is a symbolic link owned by uid %d, not by root; refusing to follow "
+                               "it (that user could point it at any file root can write). Point bundles at the real "
+                               "file, or have root own the link" % (path, candidate, st.st_uid))
+        hops += 1
+        if hops > 40:
+            raise VipMtlsError("bundle %s: too many levels of symbolic links" % path)
+        link = os.readlink(candidate)
+        if link.startswith("/"):
+            current = "/"
+        parts = [p for p in link.split("/") if p] + parts
+    return current
 
 
 def _keyed(pairs, taken=None):

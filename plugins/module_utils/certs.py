@@ -312,7 +312,12 @@ def _load_pem_bundle(data, source, passphrase):
     text = _decode_text(data, source)
     certs = []
     key = None
-    for label, body in PEM_BLOCK.findall(text):
+    blocks = PEM_BLOCK.findall(text)
+    begins = len(re.findall(r"-----BEGIN [A-Z0-9 ]+-----", text))
+    if begins > len(blocks):
+        raise VipMtlsError("%s holds %d BEGIN lines but only %d complete PEM block(s): a block has no END line, "
+                           "the file is truncated" % (source, begins, len(blocks)))
+    for label, body in blocks:
         if label in _CERT_LABELS:
             certs.append(_load_der_certificate(_pem_body_to_der(body, source, label), source))
         elif label.endswith("PRIVATE KEY"):
