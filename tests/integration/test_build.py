@@ -7,8 +7,8 @@ import tarfile
 
 from conftest import ROOT, VENV_BIN, run
 
-MODULES = ("trust_anchor", "client_cert", "mtls_check")
-ROLES = ("vip_trust", "vip_client_cert", "vip_verify", "vip_mtls")
+MODULES = ("trust_anchor", "client_cert", "mtls_check", "mtls_info")
+ROLES = ("vip_trust", "vip_client_cert", "vip_verify", "vip_mtls", "vip_audit")
 
 
 def test_build_install_and_ansible_doc(tmp_path):
