@@ -69,3 +69,8 @@ build: setup
 
 clean: demo-clean
 	rm -rf $(BUILD) $(VENV)
+
+# Not part of `make test`: rollout, audit and a hand-written baseline on BENCH_HOSTS (24) SSH hosts; see BENCHMARKS.md.
+.PHONY: bench
+bench: setup
+	bash bench/run.sh
