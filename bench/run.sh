@@ -96,7 +96,7 @@ COMMANDS=()
 timed() {
     local key=$1 log=$2 t0 t1
     shift 2
-    COMMANDS+=("$key: ANSIBLE_CONFIG=$ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$ANSIBLE_COLLECTIONS_PATH $*")
+    COMMANDS+=("$key: ANSIBLE_CONFIG=$ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$ANSIBLE_COLLECTIONS_PATH $(printf '%q ' "$@")")
     t0=$(date +%s.%N)
     if ! "$@" >"$B/$log" 2>&1; then
         echo "bench: $key failed, see $B/$log" >&2
