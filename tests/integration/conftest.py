@@ -3,8 +3,11 @@ and the nginx stand-in for the VIP endpoint on 127.0.0.1 (the hosts share the lo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -116,6 +119,33 @@ def host_group(prefix, count, image, tmp_path_factory, app_user="vipapp"):
 def fleet(tmp_path_factory):
     """HOST_COUNT fresh test hosts; each test takes its own, so none depends on another's state."""
     yield from host_group(PREFIX, HOST_COUNT, IMAGE, tmp_path_factory)
+
+
+def pem_file_fingerprint(path):
+    """SHA-256 (colon hex) of the first PEM certificate in a file on the controller."""
+    body = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", path.read_text(), re.DOTALL)
+    return ":".join("%02X" % b for b in hashlib.sha256(base64.b64decode("".join(body.group(1).split()))).digest())
+
+
+def write_rollout_vars(standin_dir, path, group="vipapp"):
+    """The variables a team would put in group_vars, for the stand-in: its root ADDED to the DigiCert
+    anchors, its client PKCS#12 with the passphrase, the key readable by the application's group
+    (group=None leaves owner and group to the role's defaults, so host_vars can still set them)."""
+    pki = standin_dir / "pki"
+    lines = [
+        "vip_trust_extra_anchors:",
+        "  - name: vip-test-root",
+        "    src: %s" % (pki / "root-ca.crt"),
+        "    fingerprint_sha256: '%s'" % pem_file_fingerprint(pki / "root-ca.crt"),
+        "vip_client_cert_src: %s" % (pki / "client.p12"),
+        "vip_client_cert_passphrase: '%s'" % (pki / "client.p12.pass").read_text(),
+        "vip_client_cert_key_mode: '0640'",
+        "vip_verify_urls: ['https://vip-standin.test:%d/']" % PORT,
+    ]
+    if group:
+        lines += ["vip_client_cert_owner: root", "vip_client_cert_group: %s" % group]
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def snapshot(host, *paths):

@@ -13,8 +13,7 @@ import re
 
 import pytest
 
-from conftest import IMAGE, PORT, ansible_playbook, host_group, snapshot
-from test_rollout import fingerprint_of_file
+from conftest import IMAGE, PORT, ansible_playbook, host_group, snapshot, write_rollout_vars
 
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-audit"
 WATCHED = ("/etc", "/usr/local/share/ca-certificates")
@@ -28,20 +27,7 @@ def hosts(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def audit_vars(standin, tmp_path_factory):
-    pki = standin / "pki"
-    path = tmp_path_factory.mktemp("audit-vars") / "vars.yml"
-    path.write_text(
-        "vip_trust_extra_anchors:\n"
-        "  - name: vip-test-root\n"
-        "    src: %s\n"
-        "    fingerprint_sha256: '%s'\n"
-        "vip_client_cert_src: %s\n"
-        "vip_client_cert_passphrase: '%s'\n"
-        "vip_client_cert_key_mode: '0640'\n"
-        "vip_verify_urls: ['https://vip-standin.test:%d/']\n"
-        % (pki / "root-ca.crt", fingerprint_of_file(pki / "root-ca.crt"), pki / "client.p12",
-           (pki / "client.p12.pass").read_text(), PORT))
-    return path
+    return write_rollout_vars(standin, tmp_path_factory.mktemp("audit-vars") / "vars.yml", group=None)
 
 
 def summary_lines(run):

@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import (IMAGE, PORT, VENV_BIN, PlaybookRun, ROOT, ansible_env, ansible_playbook, host_group,
+from conftest import (IMAGE, VENV_BIN, write_rollout_vars, PlaybookRun, ROOT, ansible_env, ansible_playbook, host_group,
                       podman_exec)
 
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-rel-con"
@@ -33,23 +33,7 @@ def host(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def rollout_vars(standin, tmp_path_factory):
-    pki = standin / "pki"
-    root = x509.load_pem_x509_certificate((pki / "root-ca.crt").read_bytes())
-    path = tmp_path_factory.mktemp("con-vars") / "vars.yml"
-    path.write_text(
-        "vip_trust_extra_anchors:\n"
-        "  - name: vip-test-root\n"
-        "    src: %s\n"
-        "    fingerprint_sha256: '%s'\n"
-        "vip_client_cert_src: %s\n"
-        "vip_client_cert_passphrase: '%s'\n"
-        "vip_client_cert_owner: root\n"
-        "vip_client_cert_group: vipapp\n"
-        "vip_client_cert_key_mode: '0640'\n"
-        "vip_verify_urls: ['https://vip-standin.test:%d/']\n"
-        % (pki / "root-ca.crt", _fp_der(root.public_bytes(serialization.Encoding.DER)), pki / "client.p12",
-           (pki / "client.p12.pass").read_text(), PORT))
-    return path
+    return write_rollout_vars(standin, tmp_path_factory.mktemp("con-vars") / "vars.yml")
 
 
 def _start(host, rollout_vars):

@@ -7,10 +7,10 @@ import hashlib
 import re
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import PORT, ROOT, VENV_BIN, ansible_env, ansible_playbook, podman_exec, run, snapshot
+from conftest import (PORT, ROOT, VENV_BIN, ansible_env, ansible_playbook, pem_file_fingerprint, podman_exec, run,
+                      snapshot, write_rollout_vars)
 
 G2 = "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
 G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
@@ -19,9 +19,7 @@ BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 WATCHED = ("/etc", "/usr/local/share/ca-certificates")
 
 
-def fingerprint_of_file(path):
-    cert = x509.load_pem_x509_certificate(path.read_bytes())
-    return ":".join("%02X" % b for b in hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest())
+fingerprint_of_file = pem_file_fingerprint
 
 
 def bundle_fingerprints(host):
@@ -37,23 +35,7 @@ def bundle_fingerprints(host):
 @pytest.fixture(scope="module")
 def rollout_vars(standin, tmp_path_factory):
     """The same shape of variables the demo uses: the test root added, the PKCS#12 with its passphrase."""
-    pki = standin / "pki"
-    path = tmp_path_factory.mktemp("vars") / "vars.yml"
-    path.write_text(
-        "vip_trust_extra_anchors:\n"
-        "  - name: vip-test-root\n"
-        "    src: %s\n"
-        "    fingerprint_sha256: '%s'\n"
-        "vip_client_cert_src: %s\n"
-        "vip_client_cert_passphrase: '%s'\n"
-        "vip_client_cert_owner: root\n"
-        "vip_client_cert_group: vipapp\n"
-        "vip_client_cert_key_mode: '0640'\n"
-        "vip_verify_urls: ['https://vip-standin.test:%d/']\n"
-        % (pki / "root-ca.crt", fingerprint_of_file(pki / "root-ca.crt"), pki / "client.p12",
-           (pki / "client.p12.pass").read_text(), PORT)
-    )
-    return path
+    return write_rollout_vars(standin, tmp_path_factory.mktemp("vars") / "vars.yml")
 
 
 def rollout(fleet, host, rollout_vars, *args):
