@@ -32,6 +32,7 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
+from ansible_collections.vip.mtls.plugins.module_utils.pem import certificate_ders
 from ansible_collections.vip.mtls.plugins.module_utils.tls_wire import (
     HandshakeObserver,
     ProxyError,
@@ -213,10 +214,34 @@ def check(url, client_cert=None, client_key=None, client_key_passphrase=None, ca
     if result["ok"] and earlier:
         result["warnings"].append("succeeded on attempt %d; earlier attempts failed with %s"
                                   % (attempts, ", ".join(earlier)))
+    _compare_client_issuer(result, client_cert)
     result["attempts"] = attempts
     result["proxy"] = route.proxy.masked() if route.proxy else None
     result["elapsed_ms"] = int(round((time.monotonic() - started) * 1000))
     return result
+
+
+def _compare_client_issuer(result, client_cert):
+    """Is our certificate's issuer among the CAs the server said it accepts? Only when both are known."""
+    result["client_cert_issuer"] = None
+    if not client_cert:
+        return
+    try:
+        with open(client_cert, "rb") as handle:
+            ders = certificate_ders(handle.read(1024 * 1024))
+    except OSError:
+        return
+    issuer = describe_der(ders[0])["issuer"] if ders else None
+    result["client_cert_issuer"] = issuer
+    acceptable = result.get("acceptable_client_cas")
+    if not issuer or not acceptable or issuer in acceptable:
+        return
+    note = ("the server accepts client certificates issued by %s; ours is issued by %s"
+            % ("; ".join(acceptable), issuer))
+    if result["reason"] == "client_cert_rejected":
+        result["hint"] = "%s (%s)" % (result["hint"], note)
+    else:
+        result["warnings"].append(note)
 
 
 def failure_message(result):

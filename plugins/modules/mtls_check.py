@@ -312,6 +312,13 @@ client_cert_requested:
   returned: always
   type: bool
   sample: true
+client_cert_issuer:
+  description:
+    - Issuer (RFC 4514) of the client certificate given in O(client_cert); null without one. When the server
+      named the client CAs it accepts and this issuer is not among them, a warning (or, for
+      V(client_cert_rejected), the hint) says so.
+  returned: always
+  type: str
 acceptable_client_cas:
   description:
     - Distinguished names of the CAs the server named as acceptable for client certificates (RFC 4514);

@@ -32,7 +32,7 @@ pytest_plugins = ["tls_servers"]  # the fixtures pki, servers, proxies, closed_p
 
 RESULT_KEYS = {
     "ok", "reason", "stage", "hint", "detail", "tls_version", "cipher", "http_status", "address",
-    "elapsed_ms", "server_chain", "anchor", "client_cert_requested", "acceptable_client_cas", "warnings",
+    "elapsed_ms", "server_chain", "anchor", "client_cert_requested", "acceptable_client_cas", "client_cert_issuer", "warnings",
     "attempts", "proxy",
 }
 # get_verified_chain: public from 3.13, on the private _sslobj from 3.10
@@ -1052,3 +1052,24 @@ def test_module_passes_every_new_option(pki, servers, proxies, tmp_path):
     assert result["proxy"] == "http://alice:********@127.0.0.1:%d" % proxies["auth"].port
     shown = json.dumps(result)
     assert "pr0xy-s3cret" not in shown and "p12-s3cret" not in shown
+
+
+def test_client_issuer_compared_with_the_cas_the_server_accepts(tmp_path):
+    """When the server names the client CAs it accepts, an issuer outside them is pointed out."""
+    import pki as factory
+    leaf = factory.Chain(prefix="Issuer").leaf
+    path = tmp_path / "client.crt"
+    path.write_bytes(factory.pem(leaf))
+    ours = leaf.issuer.rfc4514_string()
+    for reason, accepted, where in (("ok", ["CN=Other CA"], "warnings"), ("client_cert_rejected", ["CN=Other CA"], "hint"),
+                                    ("ok", [ours], None)):
+        result = {"reason": reason, "hint": "h", "warnings": [], "acceptable_client_cas": accepted}
+        tls_probe._compare_client_issuer(result, str(path))
+        assert result["client_cert_issuer"] == ours
+        note = "ours is issued by %s" % ours
+        if where == "warnings":
+            assert any(note in w for w in result["warnings"]) and result["hint"] == "h"
+        elif where == "hint":
+            assert note in result["hint"] and not result["warnings"]
+        else:
+            assert not result["warnings"] and result["hint"] == "h"
