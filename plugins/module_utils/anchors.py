@@ -5,8 +5,9 @@
 the names they are stored under.
 
 A backend is an object with ``kind``, ``label`` and ``manage(name, anchors, state, fingerprints)``
-returning ``{changed, paths, removed, refreshed, added, dropped}`` (``added``/``dropped`` are
-fingerprints); it honours ``module.check_mode`` and rolls back its own writes when it fails.
+returning ``{changed, paths, removed, refreshed, before, after, notes}`` (``before``/``after`` map each
+entry name to its certificate's DER, for the diff); it honours ``module.check_mode`` and rolls back its
+own writes when it fails.
 """
 
 from __future__ import annotations

@@ -310,21 +310,26 @@ def _is_pkcs12(data):
 
 def _load_pem_bundle(data, source, passphrase):
     text = _decode_text(data, source)
-    certs = []
-    key = None
     blocks = PEM_BLOCK.findall(text)
     begins = len(re.findall(r"-----BEGIN [A-Z0-9 ]+-----", text))
     if begins > len(blocks):
         raise VipMtlsError("%s holds %d BEGIN lines but only %d complete PEM block(s): a block has no END line, "
                            "the file is truncated" % (source, begins, len(blocks)))
-    for label, body in blocks:
-        if label in _CERT_LABELS:
-            certs.append(_load_der_certificate(_pem_body_to_der(body, source, label), source))
-        elif label.endswith("PRIVATE KEY"):
-            if key is not None:
-                raise VipMtlsError("%s holds more than one private key; keep only the client's key" % source)
-            key = _load_pem_key(_key_block(label, body, source), source, passphrase)
+    certs = [_load_der_certificate(_pem_body_to_der(body, source, label), source)
+             for label, body in blocks if label in _CERT_LABELS]
+    key = _load_single_key(blocks, source, passphrase, "passphrase")
     return _pick_matching(key, certs[:1], certs[1:], source)
+
+
+def _load_single_key(blocks, source, passphrase, option):
+    """The one private key among the PEM blocks (None if there is none); two keys are an error."""
+    keys = [(label, body) for label, body in blocks if label.endswith("PRIVATE KEY")]
+    if len(keys) > 1:
+        raise VipMtlsError("%s holds more than one private key; keep only the client's key" % source)
+    if not keys:
+        return None
+    label, body = keys[0]
+    return _load_pem_key(_key_block(label, body, source), source, passphrase, option)
 
 
 def _key_block(label, body, source):
@@ -378,14 +383,10 @@ def _pick_matching(key, main, extra, source):
 def load_separate_pem(cert_data, cert_source, key_data, key_source, passphrase=None):
     """(key, cert, chain) from a certificate PEM (the client certificate, then its chain) and a key PEM."""
     certs = load_certificates(cert_data, cert_source)
-    text = _decode_text(key_data, key_source)
-    keys = [(label, body) for label, body in PEM_BLOCK.findall(text) if label.endswith("PRIVATE KEY")]
-    if not keys:
+    blocks = PEM_BLOCK.findall(_decode_text(key_data, key_source))
+    key = _load_single_key(blocks, key_source, passphrase, "key_passphrase")
+    if key is None:
         raise VipMtlsError("%s holds no PEM private key" % key_source)
-    if len(keys) > 1:
-        raise VipMtlsError("%s holds more than one private key; keep only the client's key" % key_source)
-    label, body = keys[0]
-    key = _load_pem_key(_key_block(label, body, key_source), key_source, passphrase, option="key_passphrase")
     return _pick_matching(key, certs[:1], certs[1:], "%s and %s" % (cert_source, key_source))
 
 

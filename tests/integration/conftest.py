@@ -121,10 +121,26 @@ def fleet(tmp_path_factory):
     yield from host_group(PREFIX, HOST_COUNT, IMAGE, tmp_path_factory)
 
 
+def sha256_colon(der):
+    """SHA-256 of DER bytes as the collection reports it: colon-separated upper-case hex."""
+    return ":".join("%02X" % b for b in hashlib.sha256(der).digest())
+
+
+def pem_fingerprints(text):
+    """Fingerprints of every PEM certificate block in text, in order, duplicates kept. Computed from the raw
+    DER, not parsed: some distribution roots have serials cryptography warns about."""
+    return [sha256_colon(base64.b64decode("".join(body.split())))
+            for body in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.DOTALL)]
+
+
 def pem_file_fingerprint(path):
-    """SHA-256 (colon hex) of the first PEM certificate in a file on the controller."""
-    body = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", path.read_text(), re.DOTALL)
-    return ":".join("%02X" % b for b in hashlib.sha256(base64.b64decode("".join(body.group(1).split()))).digest())
+    """Fingerprint of the first PEM certificate in a file on the controller."""
+    return pem_fingerprints(path.read_text())[0]
+
+
+def host_bundle_fingerprints(host, path="/etc/ssl/certs/ca-certificates.crt"):
+    """The set of certificate fingerprints in a PEM bundle on a test host (the extracted system bundle)."""
+    return set(pem_fingerprints(podman_exec(host, "cat", path).stdout))
 
 
 def write_rollout_vars(standin_dir, path, group="vipapp"):

@@ -4,26 +4,19 @@ bundle, the key complete with its owner and mode, no temporary files - and a thi
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import re
 import subprocess
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import (IMAGE, VENV_BIN, write_rollout_vars, PlaybookRun, ROOT, ansible_env, ansible_playbook, host_group,
+from conftest import (IMAGE, VENV_BIN, host_bundle_fingerprints, pem_file_fingerprint, write_rollout_vars, PlaybookRun, ROOT, ansible_env, ansible_playbook, host_group,
                       podman_exec)
 
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-rel-con"
 G2 = "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
 G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
-
-
-def _fp_der(der):
-    return ":".join("%02X" % b for b in hashlib.sha256(der).digest())
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +52,8 @@ def test_two_rollouts_at_once_both_succeed_and_a_third_changes_nothing(host, rol
         assert run.stats(name)["failures"] == 0, run
 
     # every anchor is in the extracted bundle the clients read
-    text = podman_exec(name, "cat", "/etc/ssl/certs/ca-certificates.crt").stdout
-    in_bundle = {_fp_der(base64.b64decode("".join(b.split())))
-                 for b in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.S)}
-    root = x509.load_pem_x509_certificate((standin / "pki" / "root-ca.crt").read_bytes())
-    assert {G1, G2, _fp_der(root.public_bytes(serialization.Encoding.DER))} <= in_bundle
+    in_bundle = host_bundle_fingerprints(name)
+    assert {G1, G2, pem_file_fingerprint(standin / "pki" / "root-ca.crt")} <= in_bundle
     anchors = podman_exec(name, "ls", "/usr/local/share/ca-certificates").stdout.split()
     assert {"digicert-global-root-g2.crt", "digicert-global-root-ca.crt", "vip-test-root.crt"} <= set(anchors)
 

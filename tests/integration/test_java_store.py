@@ -4,16 +4,13 @@ JRE's DEFAULT truststore — refused (PKIX) before the module trusts the root, H
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import re
 import shutil
 import textwrap
 
 import pytest
 
-from conftest import IMAGE, PORT, host_group, ansible_playbook, podman_exec, run
+from conftest import IMAGE, PORT, host_bundle_fingerprints, host_group, pem_file_fingerprint, ansible_playbook, podman_exec, run
 
 JAVA_PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-java"
 JAVA_IMAGE = os.environ.get("VIP_MTLS_TEST_JAVA_IMAGE", IMAGE + "-java")
@@ -49,12 +46,6 @@ def java_hosts(tmp_path_factory):
     yield from host_group(JAVA_PREFIX, 3, JAVA_IMAGE, tmp_path_factory, app_user=None)
 
 
-def der_fingerprint_of_pem(text):
-    body = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.DOTALL).group(1)
-    der = base64.b64decode("".join(body.split()))
-    return ":".join("%02X" % b for b in hashlib.sha256(der).digest())
-
-
 def cacerts_entries(host):
     """{alias: SHA-256} of the JRE's cacerts, as the host's keytool lists it."""
     out = podman_exec(host, "keytool", "-list", "-keystore", JRE_CACERTS, "-storepass", "changeit").stdout
@@ -86,7 +77,7 @@ def trust(java_hosts, host, tmp_path, standin, stores, state="present", *args):
 
 def test_java_store_add_idempotent_and_absent(java_hosts, standin, tmp_path):
     host = java_hosts["hosts"][0]
-    root_fp = der_fingerprint_of_pem((standin / "pki" / "root-ca.crt").read_text())
+    root_fp = pem_file_fingerprint(standin / "pki" / "root-ca.crt")
     shipped = cacerts_entries(host)
     assert len(shipped) > 100 and root_fp not in shipped.values()
     assert podman_exec(host, "readlink", "-f", JRE_CACERTS).stdout.strip() == CACERTS
@@ -181,13 +172,6 @@ def test_real_java_client_mtls_with_the_default_truststore(java_hosts, java_clie
 
 
 G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
-BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-
-
-def bundle_fingerprints(host):
-    text = podman_exec(host, "cat", BUNDLE).stdout
-    return {":".join("%02X" % b for b in hashlib.sha256(base64.b64decode("".join(body.split()))).digest())
-            for body in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.DOTALL)}
 
 
 def test_g1_back_in_bundle_and_cacerts_with_the_role_and_gone_with_absent(java_hosts, tmp_path):
@@ -201,7 +185,7 @@ def test_g1_back_in_bundle_and_cacerts_with_the_role_and_gone_with_absent(java_h
         # The Java hook keeps entries it is not told about; drop it like a distribution without G1 would.
         alias = [a for a, fp in cacerts_entries(host).items() if fp == G1][0]
         podman_exec(host, "keytool", "-delete", "-alias", alias, "-keystore", JRE_CACERTS, "-storepass", "changeit")
-    distro_bundle = bundle_fingerprints(host)
+    distro_bundle = host_bundle_fingerprints(host)
     distro_java = set(cacerts_entries(host).values())
     assert G1 not in distro_bundle and G1 not in distro_java
 
@@ -224,11 +208,11 @@ def test_g1_back_in_bundle_and_cacerts_with_the_role_and_gone_with_absent(java_h
         """ % G1))
     installed = ansible_playbook(str(playbook), java_hosts["inventory"], "--limit", host, "--skip-tags", "absent")
     assert installed.rc == 0, installed
-    assert G1 in bundle_fingerprints(host) and G1 in cacerts_entries(host).values()
+    assert G1 in host_bundle_fingerprints(host) and G1 in cacerts_entries(host).values()
 
     removed = ansible_playbook(str(playbook), java_hosts["inventory"], "--limit", host, "--tags", "absent")
     assert removed.rc == 0, removed
-    assert G1 not in bundle_fingerprints(host) and G1 not in cacerts_entries(host).values()
+    assert G1 not in host_bundle_fingerprints(host) and G1 not in cacerts_entries(host).values()
     # Only what the role added is gone again (G2 is shipped by the distribution, so it was there before).
-    assert bundle_fingerprints(host) == distro_bundle
+    assert host_bundle_fingerprints(host) == distro_bundle
     assert set(cacerts_entries(host).values()) == distro_java

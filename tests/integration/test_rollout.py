@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from conftest import (PORT, ROOT, VENV_BIN, ansible_env, ansible_playbook, pem_file_fingerprint, podman_exec, run,
+from conftest import (PORT, ROOT, VENV_BIN, ansible_env, ansible_playbook, host_bundle_fingerprints, pem_file_fingerprint, podman_exec, run,
                       snapshot, write_rollout_vars)
 
 G2 = "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
@@ -17,19 +14,6 @@ G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F
 ANCHOR_DIR = "/usr/local/share/ca-certificates"
 BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 WATCHED = ("/etc", "/usr/local/share/ca-certificates")
-
-
-fingerprint_of_file = pem_file_fingerprint
-
-
-def bundle_fingerprints(host):
-    text = podman_exec(host, "cat", BUNDLE).stdout
-    found = set()
-    # Fingerprints of the raw DER blocks: some distribution roots have serials cryptography warns about.
-    for body in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.DOTALL):
-        der = base64.b64decode("".join(body.split()))
-        found.add(":".join("%02X" % b for b in hashlib.sha256(der).digest()))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +35,8 @@ def test_rollout_installs_everything_and_second_run_changes_nothing(fleet, stand
 
     anchors = podman_exec(host, "ls", ANCHOR_DIR).stdout.split()
     assert {"digicert-global-root-g2.crt", "digicert-global-root-ca.crt", "vip-test-root.crt"} <= set(anchors)
-    in_bundle = bundle_fingerprints(host)
-    assert fingerprint_of_file(standin / "pki" / "root-ca.crt") in in_bundle
+    in_bundle = host_bundle_fingerprints(host)
+    assert pem_file_fingerprint(standin / "pki" / "root-ca.crt") in in_bundle
     assert G2 in in_bundle and G1 in in_bundle
 
     key = podman_exec(host, "stat", "-c", "%U %G %a", "/etc/vip-mtls/client.key").stdout.split()

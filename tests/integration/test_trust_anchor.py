@@ -3,7 +3,6 @@ remote_src, the G1 root a distribution no longer trusts, and two runs at the sam
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import IMAGE, ROOT, VENV_BIN, ansible_env, ansible_playbook, podman_exec, run, snapshot
-from conftest import PlaybookRun, host_group
+from conftest import PlaybookRun, host_group, pem_fingerprints, sha256_colon
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 import pki  # noqa: E402  (the unit tests' certificate factory: cryptography on the controller)
@@ -34,10 +33,6 @@ def hosts(tmp_path_factory):
     yield from host_group(PREFIX, HOST_COUNT, IMAGE, tmp_path_factory, app_user=None)
 
 
-def sha256_colon(der):
-    return ":".join("%02X" % b for b in hashlib.sha256(der).digest())
-
-
 def short(der):
     return hashlib.sha256(der).hexdigest()[:12]
 
@@ -46,8 +41,7 @@ def bundle_fingerprints(host, path=BUNDLE):
     """Fingerprints of the raw DER blocks of the host's bundle (a list: duplicates count)."""
     text = podman_exec(host, "cat", path).stdout
     assert text.count("-----BEGIN CERTIFICATE-----") == text.count("-----END CERTIFICATE-----")
-    return [sha256_colon(base64.b64decode("".join(body.split())))
-            for body in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.DOTALL)]
+    return pem_fingerprints(text)
 
 
 def anchor_files(host):
