@@ -5,13 +5,20 @@
 
 from __future__ import annotations
 
-TRUST_ANCHOR = dict(
+# One anchor: the options of the single form, and of each item of ``anchors``.
+ANCHOR = dict(
     src=dict(type="str"),
     content=dict(type="str"),
     remote_src=dict(type="bool", default=False),
-    name=dict(type="str", required=True),
+    name=dict(type="str"),
     fingerprint_sha256=dict(type="list", elements="str", default=[]),
     allow_intermediate=dict(type="bool", default=False),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+)
+
+TRUST_ANCHOR = dict(
+    ANCHOR,
+    anchors=dict(type="list", elements="dict", options=dict(ANCHOR, name=dict(type="str", required=True))),
     stores=dict(type="list", elements="str", default=["system"], choices=["system", "java", "bundle"]),
     java_home=dict(type="path"),
     java_keystore=dict(type="path"),
@@ -20,7 +27,6 @@ TRUST_ANCHOR = dict(
     java_alias=dict(type="str"),
     bundles=dict(type="list", elements="path", default=[]),
     create_bundle=dict(type="bool", default=False),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
     validate_only=dict(type="bool", default=False),
 )
 

@@ -125,6 +125,39 @@ class SystemStore(object):
     def manage(self, name, anchors, state, fingerprints):
         """Hold exactly ``anchors`` under ``name`` (present), or drop the files of ``name`` whose
         certificate is in ``fingerprints`` (absent, normalised hex)."""
+        return self.manage_many([(name, anchors, state, fingerprints)])[0]
+
+    def manage_many(self, requests):
+        """``manage`` for several (name, anchors, state, fingerprints) at once: all files are
+        written, then the store is refreshed once - the refresh is what costs."""
+        plans = [self._plan(*request) for request in requests]
+        changed = [bool(p["writes"] or p["removals"]) for p in plans]
+        if not any(changed):
+            # The files are right; make sure the extracted bundle really carries them too.
+            in_bundle = self.bundle_fingerprints() if any(r[2] == "present" for r in requests) else set()
+            for index, plan in enumerate(plans):
+                plan["missing"] = [f for f, der in plan["wanted"].items() if der_fingerprint(der) not in in_bundle]
+                changed[index] = bool(plan["missing"])
+        applied = any(changed) and not self.module.check_mode
+        if applied:
+            writes, removals, wanted = {}, [], {}
+            for plan in plans:
+                writes.update(plan["writes"])
+                removals.extend(plan["removals"])
+                wanted.update(plan["wanted"])
+            self._apply(writes, removals, wanted)
+        return [{
+            "changed": changed[index],
+            "paths": [os.path.join(self.anchor_dir, f) for f in sorted(plan["wanted"])],
+            "removed": [os.path.join(self.anchor_dir, f) for f in plan["removals"]],
+            "refreshed": changed[index] and applied,
+            "before": plan["before"],
+            "after": plan["after"],
+            "notes": ["%s is missing from %s: refresh" % (f, self.bundle) for f in plan.get("missing", [])],
+        } for index, plan in enumerate(plans)]
+
+    def _plan(self, name, anchors, state, fingerprints):
+        """What ``manage`` would write and remove for one name, without changing anything."""
         check_name(name)
         wanted = {entry + EXTENSION: anchor.der for entry, anchor in entry_names(name, anchors).items()} \
             if state == "present" else {}
@@ -137,32 +170,12 @@ class SystemStore(object):
             if os.path.lexists(path) and not (os.path.islink(path) or os.path.isfile(path)):
                 raise VipMtlsError("%s exists and is not a regular file; remove it so the anchor can be written"
                                    % path)
-
-        writes = {f: der for f, der in wanted.items() if self._current_der(f) != der}
         removals = [f for f in existing if f not in wanted]
         before = {f: self._current_der(f) for f in existing}
         after = {f: d for f, d in before.items() if f not in removals}
         after.update(wanted)
-
-        changed = bool(writes or removals)
-        missing = []
-        if state == "present" and not changed:
-            # The files are right; make sure the extracted bundle really carries them too.
-            in_bundle = self.bundle_fingerprints()
-            missing = [f for f, der in wanted.items() if der_fingerprint(der) not in in_bundle]
-            changed = bool(missing)
-
-        if changed and not self.module.check_mode:
-            self._apply(writes, removals, wanted)
-        return {
-            "changed": changed,
-            "paths": [os.path.join(self.anchor_dir, f) for f in sorted(wanted)],
-            "removed": [os.path.join(self.anchor_dir, f) for f in removals],
-            "refreshed": changed and not self.module.check_mode,
-            "before": before,
-            "after": after,
-            "notes": ["%s is missing from %s: refresh" % (f, self.bundle) for f in missing],
-        }
+        return {"wanted": wanted, "writes": {f: der for f, der in wanted.items() if self._current_der(f) != der},
+                "removals": removals, "before": before, "after": after}
 
     def managed_files(self, name):
         """The files this module names for ``name`` that exist now."""

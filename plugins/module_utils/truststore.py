@@ -13,6 +13,7 @@ import errno
 import fcntl
 import os
 import time
+from collections import namedtuple
 from contextlib import contextmanager
 
 from ansible_collections.vip.mtls.plugins.module_utils.anchors import check_name, fingerprint_set, make_anchors
@@ -41,51 +42,91 @@ def build_stores(module, params):
     return stores
 
 
-def manage_trust(module, params, stores=None):
-    """The module's result for trust_anchor's params (content already normalised PEM)."""
-    name, state = params["name"], params["state"]
+# One anchor set to hold (present) or drop (absent) under one name; fingerprints are normalised hex.
+Request = namedtuple("Request", "name anchors state fingerprints")
+
+
+def build_requests(params):
+    """The requests of one call: the single form (name, content, ...) or each item of ``anchors``."""
+    if params.get("anchors"):
+        if params.get("name") or params.get("content"):
+            raise VipMtlsError("set either anchors (a list) or name with src/content (one anchor), not both")
+        if params.get("java_alias"):
+            raise VipMtlsError("java_alias names one anchor; with anchors (a list) each item's name is its alias")
+        items = params["anchors"]
+    elif params.get("name") is not None:
+        items = [params]
+    else:
+        raise VipMtlsError("name is required (the anchor's file base name), or anchors: a list of anchors")
+    requests, seen = [], set()
+    for item in items:
+        request = _request(item["name"], item.get("content"), item.get("state") or "present",
+                           item.get("fingerprint_sha256"))
+        if request.name in seen:
+            raise VipMtlsError("anchor name %s is listed twice; give every anchor its own name" % request.name)
+        seen.add(request.name)
+        requests.append(request)
+    return requests
+
+
+def _request(name, content, state, pins):
     check_name(name)
-    anchors = make_anchors(certificate_ders(params["content"] or ""))
+    anchors = make_anchors(certificate_ders(content or ""))
     if state == "present" and not anchors:
-        raise VipMtlsError("content holds no PEM certificate")
-    pins = fingerprint_set(params["fingerprint_sha256"])
-    if state == "present" and pins:
+        raise VipMtlsError("content of %s holds no PEM certificate" % name)
+    pin_set = fingerprint_set(pins)
+    if state == "present" and pin_set:
         # The action plugin enforced the pins already; a direct caller gets the same rule.
         for anchor in anchors:
-            if normalise_fingerprint(anchor.fingerprint) not in pins:
+            if normalise_fingerprint(anchor.fingerprint) not in pin_set:
                 raise VipMtlsError("certificate %s matches none of fingerprint_sha256" % anchor.fingerprint)
-    fingerprints = fingerprint_set(params["fingerprint_sha256"], anchors)
+    fingerprints = fingerprint_set(pins, anchors)
     if state == "absent" and not fingerprints:
-        raise VipMtlsError("state=absent needs the certificate (src or content) or its fingerprint_sha256, "
-                           "so that only that anchor is removed")
+        raise VipMtlsError("state=absent of %s needs the certificate (src or content) or its fingerprint_sha256, "
+                           "so that only that anchor is removed" % name)
+    return Request(name, anchors, state, fingerprints)
 
+
+def manage_trust(module, params, stores=None):
+    """The module's result for trust_anchor's params (content already normalised PEM).
+
+    All anchors of one call go to each store together: the system store writes them all and
+    refreshes once (``manage_many``); the other stores take them one by one."""
+    requests = build_requests(params)
     stores = stores if stores is not None else build_stores(module, params)
     results = []
     with host_lock():
         for store in stores:
-            results.append((store, store.manage(name, anchors, state, fingerprints)))
-    return summarise(anchors, results)
+            many = getattr(store, "manage_many", None)
+            outcomes = many(requests) if many else [store.manage(*request) for request in requests]
+            results.extend((store, request, outcome) for request, outcome in zip(requests, outcomes))
+    return summarise(requests, results)
 
 
-def summarise(anchors, results):
+def summarise(requests, results):
     stores = {}
-    for store, result in results:
+    for store, _request, result in results:
         entry = stores.setdefault(store.kind, {"changed": False, "paths": [], "removed": [], "refreshed": False})
         entry["changed"] = entry["changed"] or result["changed"]
         entry["refreshed"] = entry["refreshed"] or result["refreshed"]
         entry["paths"].extend(result["paths"])
         entry["removed"].extend(result["removed"])
-    system_paths = _anchor_paths(anchors, stores.get("system", {}).get("paths", []))
+    anchors = []
+    for request in requests:
+        system_paths = [p for store, r, result in results if r is request and store.kind == "system"
+                        for p in result["paths"]]
+        paths = _anchor_paths(request.anchors, system_paths)
+        anchors.extend({"name": request.name, "state": request.state, "fingerprint_sha256": a.fingerprint,
+                        "path": paths.get(a.fingerprint)} for a in request.anchors)
     before, after = [], []
-    for store, result in results:
+    for store, _request, result in results:
         before.extend(_diff_lines(store, result["before"]))
         after.extend(_diff_lines(store, result["after"]))
         after.extend("%s: %s\n" % (store.label, note) for note in result.get("notes", []))
     return {
-        "changed": any(r["changed"] for _s, r in results),
-        "refreshed": any(r["refreshed"] for _s, r in results),
-        "anchors": [{"fingerprint_sha256": a.fingerprint, "path": system_paths.get(a.fingerprint)}
-                    for a in anchors],
+        "changed": any(r["changed"] for _s, _r, r in results),
+        "refreshed": any(r["refreshed"] for _s, _r, r in results),
+        "anchors": anchors,
         "stores": stores,
         "diff": {"before": "".join(before), "after": "".join(after)},
     }

@@ -45,8 +45,45 @@ options:
     description:
       - Base name of the managed files. One certificate becomes C(NAME.crt); several become
         C(NAME-<first 12 hex of SHA-256>.crt) each.
+      - Required unless O(anchors) is set.
     type: str
-    required: true
+  anchors:
+    description:
+      - Several anchors in one call, instead of O(name) with O(src) or O(content). Every item is read and checked
+        before the host is contacted, and the system store is refreshed once for all of them (the refresh is what
+        costs on a fleet). Each item can be V(present) or V(absent), so one call can add G2 and drop G1.
+      - Item names must differ. O(java_alias) cannot be used with it (each item's name is its alias).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: As O(name).
+        type: str
+        required: true
+      src:
+        description: As O(src).
+        type: str
+      content:
+        description: As O(content).
+        type: str
+      remote_src:
+        description: As O(remote_src).
+        type: bool
+        default: false
+      fingerprint_sha256:
+        description: As O(fingerprint_sha256).
+        type: list
+        elements: str
+        default: []
+      allow_intermediate:
+        description: As O(allow_intermediate).
+        type: bool
+        default: false
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
   fingerprint_sha256:
     description:
       - SHA-256 pins (colons optional, any case). Every input certificate must match one of them, else the
@@ -181,6 +218,17 @@ EXAMPLES = r"""
       - CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F
   become: true
 
+- name: Trust G2 and a test root, drop G1 - one call, one refresh of the system store
+  vip.mtls.trust_anchor:
+    anchors:
+      - name: digicert-global-root-g2
+        src: DigiCertGlobalRootG2.crt.pem
+        fingerprint_sha256: [CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F]
+      - name: digicert-global-root-ca
+        fingerprint_sha256: [43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61]
+        state: absent
+  become: true
+
 - name: Remove an anchor this module installed
   vip.mtls.trust_anchor:
     name: digicert-global-root-ca
@@ -195,6 +243,12 @@ anchors:
   type: list
   elements: dict
   contains:
+    name:
+      description: The anchor's name (O(name), or the item's name in O(anchors)).
+      type: str
+    state:
+      description: V(present) or V(absent), as asked for this anchor.
+      type: str
     subject:
       description: Subject distinguished name (RFC 4514).
       type: str
@@ -226,7 +280,7 @@ from ansible_collections.vip.mtls.plugins.module_utils.truststore import manage_
 
 
 def run(module):
-    if module.params["src"]:
+    if module.params["src"] or any(item.get("src") for item in module.params["anchors"] or []):
         raise VipMtlsError("src must be resolved by the vip.mtls.trust_anchor action plugin; "
                            "call the module by its full name vip.mtls.trust_anchor")
     return manage_trust(module, module.params)
@@ -234,7 +288,8 @@ def run(module):
 
 def main():
     module = AnsibleModule(argument_spec=TRUST_ANCHOR, supports_check_mode=True,
-                           mutually_exclusive=[("src", "content")])
+                           mutually_exclusive=[("src", "content"), ("anchors", "name")],
+                           required_one_of=[("name", "anchors")])
     try:
         result = run(module)
     except VipMtlsError as exc:

@@ -615,3 +615,48 @@ class TestManage:
 
     def test_anchor_tuple(self, roots):
         assert isinstance(roots[0], Anchor) and roots[0].fingerprint == der_fingerprint(roots[0].der)
+
+
+class TestManageMany:
+    """Several names in one call: one refresh for all of them (issue 6: the refresh is what costs)."""
+
+    def test_three_names_one_refresh_then_idempotent(self, debian, roots):
+        store, module = debian
+        requests = [("r%d" % i, [a], "present", fps(a)) for i, a in enumerate(roots)]
+        results = store.manage_many(requests)
+        assert [r["changed"] for r in results] == [True, True, True]
+        assert len(module.calls) == 1
+        assert listing(store.anchor_dir) == ["r0.crt", "r1.crt", "r2.crt"]
+        assert store.bundle_fingerprints() >= {a.fingerprint for a in roots}
+        module.calls = []
+        again = store.manage_many(requests)
+        assert [r["changed"] for r in again] == [False, False, False] and module.calls == []
+
+    def test_only_the_changed_name_reports_changed(self, debian, roots):
+        store, module = debian
+        store.manage_many([("r0", [roots[0]], "present", fps(roots[0])), ("r1", [roots[1]], "present", fps(roots[1]))])
+        module.calls = []
+        results = store.manage_many([("r0", [roots[0]], "present", fps(roots[0])),
+                                     ("r1", [roots[1]], "absent", fps(roots[1])),
+                                     ("r2", [roots[2]], "present", fps(roots[2]))])
+        assert [r["changed"] for r in results] == [False, True, True]
+        assert [r["refreshed"] for r in results] == [False, True, True]
+        assert len(module.calls) == 1 and listing(store.anchor_dir) == ["r0.crt", "r2.crt"]
+        assert results[1]["removed"] == [os.path.join(store.anchor_dir, "r1.crt")]
+
+    def test_failed_refresh_puts_back_every_name(self, debian, roots):
+        store, module = debian
+        store.manage("r0", [roots[0]], "present", fps(roots[0]))
+        before = without_bundle(store)
+        module.results = [(1, "", "broken"), (0, "", "")]
+        with pytest.raises(VipMtlsError, match="put back"):
+            store.manage_many([("r0", [roots[0]], "absent", fps(roots[0])), ("r1", [roots[1]], "present", fps(roots[1])),
+                               ("r2", [roots[2]], "present", fps(roots[2]))])
+        assert without_bundle(store) == before
+
+    def test_check_mode_reports_without_writing(self, debian, roots):
+        store, module = debian
+        module.check_mode = True
+        results = store.manage_many([("r%d" % i, [a], "present", fps(a)) for i, a in enumerate(roots)])
+        assert all(r["changed"] and not r["refreshed"] for r in results)
+        assert listing(store.anchor_dir) == [] and module.calls == []

@@ -107,7 +107,7 @@ class TestManageTrust:
             "system": {"changed": True, "paths": ["/s/vip.crt"], "removed": [], "refreshed": True},
             "bundle": {"changed": True, "paths": ["/a.pem", "/b.pem"], "removed": ["/b.old"], "refreshed": False},
         }
-        assert out["anchors"] == [{"fingerprint_sha256": fingerprint(ders[0]), "path": "/s/vip.crt"}]
+        assert out["anchors"] == [{"name": "vip", "state": "present", "fingerprint_sha256": fingerprint(ders[0]), "path": "/s/vip.crt"}]
 
     def test_nothing_changed_anywhere(self, ders):
         stores = [FakeStore("system", "s", result()), FakeStore("java", "j", result())]
@@ -117,7 +117,8 @@ class TestManageTrust:
 
     def test_without_system_store_anchor_paths_are_none(self, ders):
         out = truststore.manage_trust(None, params(pem_of(ders[0])), stores=[FakeStore("bundle", "b")])
-        assert out["anchors"] == [{"fingerprint_sha256": fingerprint(ders[0]), "path": None}]
+        assert out["anchors"] == [{"name": "vip", "state": "present", "fingerprint_sha256": fingerprint(ders[0]),
+                                  "path": None}]
 
     def test_a_failing_store_fails_the_run(self, ders):
         later = FakeStore("bundle", "b")
@@ -221,12 +222,12 @@ class TestDiff:
         assert len(before.splitlines()) == 1 and len(after.splitlines()) == 2
 
     def test_unparsable_entry_is_named_not_shown(self):
-        out = truststore.summarise([], [(FakeStore("system", "s"), result(before={"vip.crt": None}))])
+        out = truststore.summarise([], [(FakeStore("system", "s"), None, result(before={"vip.crt": None}))])
         assert out["diff"]["before"] == "s: vip.crt  (not a single certificate)\n"
 
     def test_several_stores_each_get_lines(self, ders):
-        results = [(FakeStore("system", "sys"), result(True, after={"vip.crt": ders[0]})),
-                   (FakeStore("bundle", "bundle /a.pem"), result(True, after={"/a.pem": ders[0]}))]
+        results = [(FakeStore("system", "sys"), None, result(True, after={"vip.crt": ders[0]})),
+                   (FakeStore("bundle", "bundle /a.pem"), None, result(True, after={"/a.pem": ders[0]}))]
         after = truststore.summarise([], results)["diff"]["after"]
         assert after.count(fingerprint(ders[0])) == 2 and "sys: vip.crt" in after and "bundle /a.pem: /a.pem" in after
 
@@ -392,3 +393,55 @@ def _with_wait(host_lock, wait):
 
 def stat_mode(path):
     return os.stat(str(path)).st_mode & 0o777
+
+
+class TestAnchorList:
+    """The list form (anchors: [...]): every item checked before any store, all items to each store."""
+
+    def items(self, ders):
+        return [{"name": "r%d" % i, "content": pem_of(d), "state": "present", "fingerprint_sha256": []}
+                for i, d in enumerate(ders)]
+
+    def test_each_store_gets_every_item_and_anchors_name_them(self, ders):
+        store = FakeStore("system", "s")
+        out = truststore.manage_trust(None, {"name": None, "content": None, "anchors": self.items(ders),
+                                             "stores": ["system"]}, stores=[store])
+        assert [c[0] for c in store.calls] == ["r0", "r1", "r2"]
+        assert [(a["name"], a["fingerprint_sha256"]) for a in out["anchors"]] == [
+            ("r%d" % i, fingerprint(d)) for i, d in enumerate(ders)]
+        assert out["changed"] is True
+
+    def test_many_capable_store_is_called_once(self, ders):
+        class Many(FakeStore):
+            def manage_many(self, requests):
+                self.calls.append([r.name for r in requests])
+                return [result(True, refreshed=True) for _r in requests]
+        store = Many("system", "s")
+        truststore.manage_trust(None, {"anchors": self.items(ders), "stores": ["system"]}, stores=[store])
+        assert store.calls == [["r0", "r1", "r2"]]
+
+    @pytest.mark.parametrize("change, message", [
+        ({"name": "vip"}, "not both"),
+        ({"java_alias": "x"}, "java_alias"),
+    ])
+    def test_list_with_single_form_options_fails(self, ders, change, message):
+        store = FakeStore("system", "s")
+        with pytest.raises(VipMtlsError, match=message):
+            truststore.manage_trust(None, dict({"anchors": self.items(ders)}, **change), stores=[store])
+        assert store.calls == []
+
+    def test_duplicate_name_fails_before_any_store(self, ders):
+        items = self.items(ders)
+        items[2]["name"] = "r0"
+        store = FakeStore("system", "s")
+        with pytest.raises(VipMtlsError, match="listed twice"):
+            truststore.manage_trust(None, {"anchors": items}, stores=[store])
+        assert store.calls == []
+
+    def test_a_bad_last_item_fails_before_any_store(self, ders):
+        items = self.items(ders)
+        items[2]["content"] = "no certificate"
+        store = FakeStore("system", "s")
+        with pytest.raises(VipMtlsError, match="r2 holds no PEM certificate"):
+            truststore.manage_trust(None, {"anchors": items}, stores=[store])
+        assert store.calls == []
