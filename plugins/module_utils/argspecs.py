@@ -101,3 +101,34 @@ MTLS_CHECK = dict(
     retries=dict(type="int", default=0),
     delay=dict(type="float", default=1.0),
 )
+
+# The live-check options mtls_info shares with mtls_check.
+CHECK_OPTIONS = ("client_key_passphrase", "ca_path", "anchors", "timeout", "proxy", "use_proxy_env", "server_name",
+                 "address", "tls_min_version", "probe", "expected_status", "retries", "delay")
+
+MTLS_INFO = dict(
+    client_cert=dict(type="path", default="/etc/vip-mtls/client.crt"),
+    client_key=dict(type="path", default="/etc/vip-mtls/client.key"),
+    warn_days=dict(type="int", default=30),
+    roots=dict(type="list", elements="dict"),
+    bundles=dict(type="list", elements="path", default=[]),
+    java=dict(type="bool", default=False),
+    java_home=dict(type="path"),
+    java_keystore=dict(type="path"),
+    java_keystore_type=dict(type="str", default="auto", choices=["auto", "JKS", "PKCS12"]),
+    java_keystore_password=dict(type="str", default="changeit", no_log=True),
+    urls=dict(type="list", elements="str", default=[]),
+    preflight_writable=dict(type="list", elements="path", default=[]),
+    preflight_resolve=dict(type="list", elements="str", default=[]),
+    preflight_system_store=dict(type="bool", default=False),
+    # Read by mtls_info's action plugin on the controller; the module gets them prepared as _plan.
+    plan_trust=dict(type="dict", options=TRUST_ANCHOR),
+    plan_client_cert=dict(type="dict", options=CLIENT_CERT),
+)
+MTLS_INFO.update({name: MTLS_CHECK[name] for name in CHECK_OPTIONS})
+
+# plan_trust and plan_client_cert prepared for the module (client_cert's rendered outputs, key included):
+# one opaque no_log string, as CLIENT_CERT_INTERNAL explains.
+MTLS_INFO_INTERNAL = dict(
+    _plan=dict(type="str", no_log=True),
+)

@@ -22,6 +22,7 @@ import socket
 import stat
 import sys
 
+from ansible_collections.vip.mtls.plugins.module_utils.argspecs import CHECK_OPTIONS
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 from ansible_collections.vip.mtls.plugins.module_utils.fileutil import read_bytes
 from ansible_collections.vip.mtls.plugins.module_utils.pem import certificate_ders, der_fingerprint, normalise_fingerprint
@@ -307,8 +308,6 @@ def gather(module, params, root="/", now=None, check=None, resolve=None):
     return result
 
 
-CHECK_OPTIONS = ("client_key_passphrase", "ca_path", "anchors", "timeout", "proxy", "use_proxy_env", "server_name",
-                 "address", "tls_min_version", "probe", "expected_status", "retries", "delay")
 
 
 def run_check(url, params, cert, check=None):

@@ -19,7 +19,8 @@ description:
     each root in O(roots) (default DigiCert Global Root G2 and G1) is in the extracted system bundle.
   - Optionally the same for PEM O(bundles) and, with O(java=true), a Java keystore (listed with keytool).
   - The client certificate at O(client_cert) (subject, issuer, expiry, days remaining, fingerprint, mode
-    and owner) and the mode and owner of its key at O(client_key); the key is never read.
+    and owner) and the mode and owner of its key at O(client_key); the key is never read (unless O(plan_client_cert)
+    is set, to compare it with the one to deploy).
   - Optionally the live mutual-TLS check of each of O(urls), exactly as M(vip.mtls.mtls_check) does it,
     including the root that validated the server chain; a failing check does not fail this module.
   - Optionally pre-flight checks for a rollout (O(preflight_writable), O(preflight_resolve)); these do
@@ -166,6 +167,23 @@ options:
         the module like the other pre-flight checks.
     type: bool
     default: false
+  plan_trust:
+    description:
+      - The options of a M(vip.mtls.trust_anchor) call (for example O(vip.mtls.trust_anchor#module:anchors) and
+        O(vip.mtls.trust_anchor#module:stores)). Every anchor is read and checked on the controller exactly as
+        that module does, then its own code runs on the host in check mode; RV(plan.trust.changed) tells whether
+        the call would change anything. A bad input fails this module before anything changes.
+      - The vip.mtls.vip_mtls role (and so the rollout) skips the trust call when nothing would change, which
+        makes a repeat run two module calls per host (this pre-flight and the live check).
+    type: dict
+  plan_client_cert:
+    description:
+      - The options of a M(vip.mtls.client_cert) call, treated the same way (the PKCS#12 or PEM input is opened
+        and rendered on the controller; its secrets travel only as a no_log module argument). RV(plan.client_cert)
+        tells whether the call would change anything and which certificate is there now. This also checks on
+        the host that the owner, group and directories are usable, and compares the key files (never returning
+        them).
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -350,41 +368,37 @@ preflight:
   description: The pre-flight checks - writable (path, checked, ok, detail), resolved (name, ok, addresses, detail), problems, ok.
   returned: always
   type: dict
+plan:
+  description:
+    - What M(vip.mtls.trust_anchor) and M(vip.mtls.client_cert) would do with O(plan_trust) and O(plan_client_cert).
+    - C(trust) - changed, anchors (name, state, fingerprint_sha256, path, subject, not_after), stores.
+    - C(client_cert) - changed, files, previous_fingerprint_sha256 and previous_not_after (the certificate at the
+      certificate path now, null if none), and the input certificate's subject, issuer, serial, not_before,
+      not_after, days_remaining and fingerprint_sha256.
+  returned: when O(plan_trust) or O(plan_client_cert) is set
+  type: dict
+  sample: {trust: {changed: false}, client_cert: {changed: true, previous_fingerprint_sha256: null}}
 """
+
+import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vip.mtls.plugins.module_utils.argspecs import MTLS_CHECK
+from ansible_collections.vip.mtls.plugins.module_utils.argspecs import MTLS_INFO, MTLS_INFO_INTERNAL
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
-from ansible_collections.vip.mtls.plugins.module_utils.info import CHECK_OPTIONS, gather
-
-ARGUMENT_SPEC = dict(
-    client_cert=dict(type="path", default="/etc/vip-mtls/client.crt"),
-    client_key=dict(type="path", default="/etc/vip-mtls/client.key"),
-    warn_days=dict(type="int", default=30),
-    roots=dict(type="list", elements="dict"),
-    bundles=dict(type="list", elements="path", default=[]),
-    java=dict(type="bool", default=False),
-    java_home=dict(type="path"),
-    java_keystore=dict(type="path"),
-    java_keystore_type=dict(type="str", default="auto", choices=["auto", "JKS", "PKCS12"]),
-    java_keystore_password=dict(type="str", default="changeit", no_log=True),
-    urls=dict(type="list", elements="str", default=[]),
-    preflight_writable=dict(type="list", elements="path", default=[]),
-    preflight_resolve=dict(type="list", elements="str", default=[]),
-    preflight_system_store=dict(type="bool", default=False),
-)
-ARGUMENT_SPEC.update({name: MTLS_CHECK[name] for name in CHECK_OPTIONS})
-
+from ansible_collections.vip.mtls.plugins.module_utils.info import gather
+from ansible_collections.vip.mtls.plugins.module_utils.plan import plan
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=dict(MTLS_INFO, **MTLS_INFO_INTERNAL), supports_check_mode=True)
     params = dict(module.params)
     for root in params["roots"] or []:
         if not isinstance(root, dict) or not root.get("fingerprint_sha256"):
             module.fail_json(msg="each entry of roots needs name and fingerprint_sha256, got %r" % (root,))
     try:
         result = gather(module, params)
+        if params["_plan"]:
+            result["plan"] = plan(module, json.loads(params["_plan"]))
     except VipMtlsError as exc:
         module.fail_json(msg=exc.msg, changed=False, **exc.details)
     if not result["preflight"]["ok"]:

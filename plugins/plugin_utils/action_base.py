@@ -7,12 +7,18 @@ turning the collection's one expected-failure exception into a failed result."""
 from __future__ import annotations
 
 import base64
+import os
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
+
+# The DigiCert roots shipped with the collection: found by file name from any role or playbook, so the
+# vip_mtls pre-flight (a task of another role) reads the same default anchors as vip_trust.
+SHIPPED_ROOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                             "roles", "vip_trust", "files")
 
 
 class VipActionBase(ActionBase):
@@ -59,8 +65,12 @@ class VipActionBase(ActionBase):
         try:
             path = self._find_needle("files", src)
         except AnsibleError:
-            raise VipMtlsError("src file %s was not found on the controller (searched the files/ "
-                               "directories and the playbook directory)" % src)
+            shipped = os.path.join(SHIPPED_ROOTS, src)
+            if os.path.basename(src) == src and os.path.isfile(shipped):
+                path = shipped
+            else:
+                raise VipMtlsError("src file %s was not found on the controller (searched the files/ "
+                                   "directories and the playbook directory)" % src)
         real = self._loader.get_real_file(path, decrypt=True)
         try:
             with open(real, "rb") as handle:

@@ -20,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 import pki  # noqa: E402  (the unit tests' certificate factory: cryptography on the controller)
 
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-trust"
-HOST_COUNT = 5
+HOST_COUNT = 6
 G1 = "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
+G2 = "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
 ANCHOR_DIR = "/usr/local/share/ca-certificates"
 BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 STORE = (ANCHOR_DIR, "/etc/ssl/certs")
@@ -119,7 +120,7 @@ def test_every_input_form_gives_the_same_anchor(hosts, tmp_path, forms, root_ca)
     first = only(result, host, "form pem")
     assert first["changed"] is True and first["refreshed"] is True
     path = "%s/forms-root.crt" % ANCHOR_DIR
-    assert first["anchors"] == [{"fingerprint_sha256": fp, "path": path,
+    assert first["anchors"] == [{"name": "forms-root", "state": "present", "fingerprint_sha256": fp, "path": path,
                                  "subject": "CN=Trust Forms Root CA,O=vip.mtls tests",
                                  "not_after": cert.not_valid_after_utc.isoformat()}]
     for form in FORM_ORDER[1:] + ["content"]:
@@ -354,3 +355,47 @@ def test_an_expired_anchor_can_still_be_removed_by_its_file(hosts, tmp_path, bad
     assert result.rc == 0, result
     assert only(result, host, "remove retired")["changed"] is True
     assert "retired.crt" not in anchor_files(host)
+
+
+# --- anchors: a list in one call (issue 6) ------------------------------------------------------
+
+def test_a_list_of_anchors_is_one_call_and_one_refresh(hosts, tmp_path):
+    """Three anchors (one of them the collection's own G2 by bare file name) in one call: one run of the
+    real update-ca-certificates (counted by a wrapper), then one more to drop one, then none."""
+    host = hosts["hosts"][5]
+    podman_exec(host, "sh", "-c",
+                "mv /usr/sbin/update-ca-certificates /usr/sbin/update-ca-certificates.real && "
+                "printf '#!/bin/sh\\necho run >> /run/refresh-count\\nexec /usr/sbin/update-ca-certificates.real "
+                "\"$@\"\\n' > /usr/sbin/update-ca-certificates && chmod 755 /usr/sbin/update-ca-certificates")
+    roots = [pki.make_cert("List Root %d" % i, ca=True)[0] for i in range(2)]
+    fps = [sha256_colon(pki.der(c)) for c in roots]
+
+    def items(drop_second=False):
+        listed = [{"name": "list-root-0", "content": pki.pem(roots[0]).decode("ascii"), "fingerprint_sha256": [fps[0]]},
+                  {"name": "digicert-global-root-g2", "src": "digicert-global-root-g2.crt", "fingerprint_sha256": [G2]}]
+        second = {"name": "list-root-1", "fingerprint_sha256": [fps[1]]}
+        listed.append(dict(second, state="absent") if drop_second else
+                      dict(second, content=pki.pem(roots[1]).decode("ascii")))
+        return listed
+
+    def refreshes():
+        return len(podman_exec(host, "sh", "-c", "cat /run/refresh-count 2>/dev/null || true").stdout.split())
+
+    first = play(tmp_path, hosts, host, [anchor_task("list", anchors=items())], name="list1.json")
+    assert first.rc == 0, first
+    res = only(first, host, "list")
+    assert res["changed"] is True and res["refreshed"] is True and refreshes() == 1
+    assert [(a["name"], a["state"]) for a in res["anchors"]] == [
+        ("list-root-0", "present"), ("digicert-global-root-g2", "present"), ("list-root-1", "present")]
+    assert {"list-root-0.crt", "list-root-1.crt", "digicert-global-root-g2.crt"} <= set(anchor_files(host))
+    assert {fps[0], fps[1], G2} <= set(bundle_fingerprints(host))
+
+    dropped = play(tmp_path, hosts, host, [anchor_task("list", anchors=items(drop_second=True))], name="list2.json")
+    assert dropped.rc == 0, dropped
+    res = only(dropped, host, "list")
+    assert res["changed"] is True and refreshes() == 2
+    assert res["stores"]["system"]["removed"] == ["%s/list-root-1.crt" % ANCHOR_DIR]
+    assert "list-root-1.crt" not in anchor_files(host) and fps[1] not in bundle_fingerprints(host)
+
+    again = play(tmp_path, hosts, host, [anchor_task("list", anchors=items(drop_second=True))], name="list3.json")
+    assert again.rc == 0 and only(again, host, "list")["changed"] is False and refreshes() == 2, again
