@@ -72,6 +72,16 @@ class PlaybookRun:
                     found.extend(res.get("results", [res]))
         return found
 
+    def module_calls(self, host):
+        """Actions of the collection that ran on host (skipped tasks left out), one per task, in order."""
+        calls = []
+        for play in self.data["plays"]:
+            for task in play["tasks"]:
+                res = task["hosts"].get(host)
+                if res and not res.get("skipped") and str(res.get("action", "")).startswith("vip.mtls."):
+                    calls.append(res["action"])
+        return calls
+
     def __repr__(self):
         return "PlaybookRun(rc=%s)\nSTDOUT:\n%s\nSTDERR:\n%s" % (self.rc, self.stdout[-6000:], self.stderr[-3000:])
 

@@ -53,9 +53,26 @@ def test_rollout_installs_everything_and_second_run_changes_nothing(fleet, stand
     assert [c["reason"] for c in checks] == ["ok"]
     assert checks[0]["http_status"] == 200 and checks[0]["tls_version"] in ("TLSv1.2", "TLSv1.3")
 
+    # One module call per concern (issue 6): pre-flight, trust, certificate, live check ...
+    assert first.module_calls(host) == ["vip.mtls.mtls_info", "vip.mtls.trust_anchor", "vip.mtls.client_cert",
+                                        "vip.mtls.mtls_check"], first.module_calls(host)
+
     second = rollout(fleet, host, rollout_vars)
     assert second.rc == 0, second
     assert second.stats(host)["changed"] == 0, second
+    # ... and on a repeat run only the pre-flight (which found nothing to change) and the live check.
+    assert second.module_calls(host) == ["vip.mtls.mtls_info", "vip.mtls.mtls_check"], second.module_calls(host)
+    plan = second.results(host, "Pre-flight - inputs, python3, directories, names, and what would change")[0]["plan"]
+    assert plan["trust"]["changed"] is False and plan["client_cert"]["changed"] is False
+
+    # Drift is not hidden by the skipping: a widened key and a deleted anchor are found and mended.
+    podman_exec(host, "chmod", "0644", "/etc/vip-mtls/client.key")
+    podman_exec(host, "rm", "%s/vip-test-root.crt" % ANCHOR_DIR)
+    third = rollout(fleet, host, rollout_vars)
+    assert third.rc == 0, third
+    assert third.module_calls(host) == first.module_calls(host), third.module_calls(host)
+    assert podman_exec(host, "stat", "-c", "%a", "/etc/vip-mtls/client.key").stdout.strip() == "640"
+    assert "vip-test-root.crt" in podman_exec(host, "ls", ANCHOR_DIR).stdout.split()
 
 
 def test_check_mode_on_fresh_host_changes_nothing_and_reports_pending(fleet, standin, rollout_vars):
