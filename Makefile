@@ -72,7 +72,7 @@ test-full: test
 
 # ansible-lint over the whole collection (roles, playbooks, demo, bench, molecule scenarios); see .ansible-lint.
 lint: setup
-	$(VENV)/bin/ansible-lint
+	$(VENV)/bin/ansible-lint --offline
 
 # Molecule scenarios in extensions/molecule (podman driver, local images, testinfra verifiers); see its run.sh.
 molecule: setup image
