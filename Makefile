@@ -14,12 +14,15 @@ export PATH := $(VENV)/bin:$(PATH)
 export PYTHON := $(VENV)/bin/python
 
 .PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean
+.PHONY: lint molecule molecule-full
 
 help:
 	@echo "make demo        - roll out to 3 local test hosts against a local mTLS stand-in, twice"
 	@echo "make demo-clean  - remove the demo hosts, stand-in and files"
-	@echo "make test        - unit + integration tests on real test hosts (what CI runs)"
-	@echo "make test-full   - make test, then the integration suite again on Debian trixie"
+	@echo "make test        - lint, unit + integration tests on real test hosts, one molecule scenario (what CI runs)"
+	@echo "make test-full   - make test, then the integration suite on Debian trixie and every molecule scenario"
+	@echo "make lint        - ansible-lint, production profile, offline"
+	@echo "make molecule    - molecule scenario vip_mtls on bookworm (make molecule-full: every scenario, both suites)"
 	@echo "make build       - build the collection tarball into .build/"
 
 setup: machine venv $(LINK)
@@ -50,7 +53,9 @@ demo-clean:
 	bash demo/clean.sh
 
 test: setup image
+	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit tests/integration
+	$(MAKE) --no-print-directory molecule
 
 test-unit: setup
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit
@@ -58,10 +63,25 @@ test-unit: setup
 test-integration: setup image
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
 
-# Slower matrix, not run by CI: the integration suite again on Debian trixie hosts.
+# Slower matrix, not run by CI: the integration suite again on Debian trixie hosts, every molecule scenario on
+# bookworm and trixie.
 test-full: test
 	$(MAKE) image SUITE=trixie
 	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:trixie $(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
+	$(MAKE) --no-print-directory molecule-full
+
+# ansible-lint over the whole collection (roles, playbooks, demo, bench, molecule scenarios); see .ansible-lint.
+lint: setup
+	$(VENV)/bin/ansible-lint --offline
+
+# Molecule scenarios in extensions/molecule (podman driver, local images, testinfra verifiers); see its run.sh.
+molecule: setup image
+	bash extensions/molecule/run.sh bookworm vip_mtls
+
+molecule-full: setup
+	$(MAKE) image SUITE=bookworm
+	$(MAKE) image SUITE=trixie
+	bash extensions/molecule/run.sh "bookworm trixie"
 
 build: setup
 	mkdir -p $(BUILD)
