@@ -78,7 +78,7 @@ demo-installed: machine image
 
 # antsibull-changelog lint, then the release notes the next `antsibull-changelog release` would write, rendered
 # in a copy of the repository: .build/changelog-preview/CHANGELOG.rst (this checkout is not changed).
-changelog-preview: setup
+changelog-preview: venv
 	bash tests/changelog_preview.sh $(BUILD)/changelog-preview
 
 clean: demo-clean
