@@ -261,7 +261,7 @@ def test_umbrella_role_readme_points_to_the_roles_it_runs():
     assert not options("vip_mtls"), "vip_mtls has variables of its own now: document them in its README"
 
 
-def test_readme_check_detects_drift(tmp_path):
+def test_readme_check_detects_drift():
     """The checks above can fail: a wrong default, a mode written unquoted, a missing template."""
     assert check_default("x", "`30`", 30, {}) is None
     assert check_default("x", "`31`", 30, {})
