@@ -431,3 +431,30 @@ def test_collection_readme_yaml_examples_parse():
     assert len(blocks) >= 2
     for block in blocks:
         yaml.safe_load(block)
+
+
+def slug(heading):
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_readmes_resolve():
+    pages = [README] + sorted(ROLES_DIR.glob("*/README.md"))
+    problems = []
+    for page in pages:
+        text = page.read_text()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+://", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                problems.append("%s: %s does not exist" % (page.relative_to(ROOT), target))
+            elif anchor and linked.suffix == ".md":
+                code_free = re.sub(r"^```.*?^```", "", linked.read_text(), flags=re.MULTILINE | re.DOTALL)
+                anchors = {slug(h) for h in re.findall(r"^#+ (.*)$", code_free, re.MULTILINE)}
+                if anchor not in anchors:
+                    problems.append("%s: no heading for #%s in %s" % (page.relative_to(ROOT), anchor, linked.name))
+    assert not problems, "\n".join(problems)
+    assert slug("Moving from DigiCert Global Root CA (G1) to Global Root G2") == \
+        "moving-from-digicert-global-root-ca-g1-to-global-root-g2"
