@@ -62,7 +62,9 @@ def test_release_notes_preview(tmp_path):
                 continue
             for entry in [entries] if isinstance(entries, str) else entries:
                 found = released.get(section)
-                assert found and (entry == found or entry in found), "%s: %s entry missing" % (fragment.name, section)
+                assert found and (entry == found or entry in found), (
+                    "%s: a %s entry is not in the notes of %s (already released? then bump galaxy.yml's version)"
+                    % (fragment.name, section, version))
 
 
 def test_fragments_use_no_ansible_markup():
