@@ -13,8 +13,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(VENV)/bin:$(PATH)
 export PYTHON := $(VENV)/bin/python
 
-.PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean
-.PHONY: lint molecule molecule-full
+.PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean \
+	demo-installed changelog-preview lint molecule molecule-full
 
 help:
 	@echo "make demo        - roll out to 3 local test hosts against a local mTLS stand-in, twice"
@@ -24,6 +24,8 @@ help:
 	@echo "make lint        - ansible-lint, production profile, offline"
 	@echo "make molecule    - molecule scenario vip_mtls on bookworm (make molecule-full: every scenario, both suites)"
 	@echo "make build       - build the collection tarball into .build/"
+	@echo "make demo-installed - the demo from the built tarball installed into a new venv (part of make test)"
+	@echo "make changelog-preview - lint the changelog fragments and render the next release's notes"
 
 setup: machine venv $(LINK)
 
@@ -86,6 +88,17 @@ molecule-full: setup
 build: setup
 	mkdir -p $(BUILD)
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
+
+# The demo from the collection as users get it: `ansible-galaxy collection build`, the tarball installed into a
+# new venv, this checkout off the collections path (demo/installed.sh). make test runs it through
+# tests/integration/test_demo_installed.py.
+demo-installed: machine image
+	bash demo/installed.sh
+
+# antsibull-changelog lint, then the release notes the next `antsibull-changelog release` would write, rendered
+# in a copy of the repository: .build/changelog-preview/CHANGELOG.rst (this checkout is not changed).
+changelog-preview: venv
+	bash tests/changelog_preview.sh $(BUILD)/changelog-preview
 
 clean: demo-clean
 	rm -rf $(BUILD) $(VENV)

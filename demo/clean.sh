@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if command -v podman >/dev/null; then bash tests/hosts/hosts.sh down "${VIP_DEMO_PREFIX:-vipdemo}" || true; fi
-if [ -d .build/demo/standin ]; then bash tests/hosts/standin.sh stop .build/demo/standin || true; fi
-rm -rf .build/demo
+DEMO=${VIP_DEMO_DIR:-.build/demo}
+if [ -d "$DEMO/standin" ]; then bash tests/hosts/standin.sh stop "$DEMO/standin" || true; fi
+rm -rf "$DEMO"
 echo "demo removed"

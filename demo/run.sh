@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # The built-in demo: three local test hosts (podman, Debian bookworm), a local stand-in for the VIP
 # endpoint (nginx demanding client certificates), a vault-encrypted PKCS#12, and the real rollout
-# playbook run twice. Called by `make demo`, which has set up the machine, venv and image first.
+# playbook run twice. Called by `make demo`, which has set up the machine, venv and image first, and by
+# demo/installed.sh (`make demo-installed`) with the collection installed from its tarball.
+# Environment: VIP_DEMO_PREFIX (host names), VIP_DEMO_PORT (stand-in ports PORT..PORT+3), VIP_DEMO_HOSTS
+# (how many hosts, default 3), VIP_DEMO_DIR (work directory, default .build/demo), PYTHON (whose bin/ has
+# ansible-playbook), ANSIBLE_COLLECTIONS_PATH (default: this checkout, through .build/collections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DEMO=$ROOT/.build/demo
+DEMO=${VIP_DEMO_DIR:-$ROOT/.build/demo}
 PORT=${VIP_DEMO_PORT:-8443}
 PREFIX=${VIP_DEMO_PREFIX:-vipdemo}
+COUNT=${VIP_DEMO_HOSTS:-3}
+[[ $COUNT =~ ^[1-9][0-9]*$ ]] || { echo "VIP_DEMO_HOSTS must be a positive number" >&2; exit 2; }
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.build/collections}
 export ANSIBLE_CONFIG=$ROOT/demo/ansible.cfg
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
@@ -18,10 +24,10 @@ echo "== stand-in VIP endpoint on 127.0.0.1:$PORT (nginx, client certificate req
 PYTHON=$PYTHON bash tests/hosts/standin.sh start "$DEMO/standin" "$PORT"
 PKI=$DEMO/standin/pki
 
-echo "== three test hosts"
-bash tests/hosts/hosts.sh up "$PREFIX" 3
+echo "== $COUNT test hosts"
+bash tests/hosts/hosts.sh up "$PREFIX" "$COUNT"
 bash tests/hosts/hosts.sh inventory "$PREFIX" "$DEMO/inventory.ini"
-for i in 1 2 3; do
+for ((i = 1; i <= COUNT; i++)); do
   # The application account that will read the key (group read, mode 0640).
   podman exec "$PREFIX-$i" sh -c 'id vipapp >/dev/null 2>&1 || useradd --system --no-create-home vipapp'
 done
@@ -50,7 +56,7 @@ run_rollout | tee "$DEMO/run1.log"
 echo "== rollout, second run (must change nothing)"
 run_rollout | tee "$DEMO/run2.log"
 recap=$(grep -E "^$PREFIX-[0-9]+ +:" "$DEMO/run2.log" || true)
-if [ "$(grep -c 'changed=0 .*failed=0' <<<"$recap")" != 3 ]; then
+if [ "$(grep -c 'changed=0 .*failed=0' <<<"$recap")" != "$COUNT" ]; then
   echo "DEMO FAILED: the second run changed something or failed:" >&2
   echo "$recap" >&2
   exit 1
@@ -59,7 +65,7 @@ fi
 echo
 echo "== per host, read back independently of the collection (podman exec, curl on the host)"
 fail=0
-for i in 1 2 3; do
+for ((i = 1; i <= COUNT; i++)); do
   h=$PREFIX-$i
   anchors=$(podman exec "$h" sh -c 'ls /usr/local/share/ca-certificates | tr "\n" " "')
   key=$(podman exec "$h" stat -c '%n owner=%U group=%G mode=%a' /etc/vip-mtls/client.key)

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: mtls_info
 short_description: Report, in one call, what a host holds for mutual TLS and whether it works
-version_added: 0.2.0
+version_added: 0.1.0
 author: vip.mtls developers
 description:
   - Gathers on the target, read-only and in one module call, everything an audit of a mutual-TLS client
