@@ -14,12 +14,14 @@ export PATH := $(VENV)/bin:$(PATH)
 export PYTHON := $(VENV)/bin/python
 
 .PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean
+.PHONY: test-compat image-oldest
 
 help:
 	@echo "make demo        - roll out to 3 local test hosts against a local mTLS stand-in, twice"
 	@echo "make demo-clean  - remove the demo hosts, stand-in and files"
 	@echo "make test        - unit + integration tests on real test hosts (what CI runs)"
 	@echo "make test-full   - make test, then the integration suite again on Debian trixie"
+	@echo "make test-compat - oldest controller stack (ansible-core, cryptography) and oldest target (Debian 11); in make test"
 	@echo "make build       - build the collection tarball into .build/"
 
 setup: machine venv $(LINK)
@@ -51,6 +53,7 @@ demo-clean:
 
 test: setup image
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit tests/integration
+	$(MAKE) test-compat
 
 test-unit: setup
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit
@@ -60,6 +63,7 @@ test-integration: setup image
 
 # Slower matrix, not run by CI: the integration suite again on Debian trixie hosts.
 test-full: test
+	$(MAKE) test-compat COMPAT_UNIT_SKIP=
 	$(MAKE) image SUITE=trixie
 	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:trixie $(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
 
@@ -74,3 +78,41 @@ clean: demo-clean
 .PHONY: bench
 bench: setup
 	bash bench/run.sh
+
+# Compatibility (README, Compatibility), part of `make test`:
+# 1. the oldest controller stack declared (tests/compat/requirements-min.txt: ansible-core = the floor of
+#    requires_ansible, cryptography = requirements.txt's floor) runs the unit tests, a real rollout on Debian
+#    bullseye hosts, and shows the version check's message with an older cryptography ($(OLD_CRYPTOGRAPHY));
+# 2. this venv (the newest ansible-core pip installs here) runs the rollout and core module paths on Debian
+#    bullseye (Python 3.9, the oldest target tested), which also compiles every target file.
+# The venvs are cached in .build/compat and rebuilt when their requirements change. In `make test` the
+# minimum venv skips the unit tests that drive only keytool or SIGKILL the standard-library target code
+# (COMPAT_UNIT_SKIP: they cannot depend on ansible-core or cryptography); `make test-full` runs them too.
+COMPAT := $(BUILD)/compat
+COMPAT_VENV := $(COMPAT)/venv-min
+OLD_CRYPTOGRAPHY := 40.0.2
+OLD_CRYPTO_DIR := $(COMPAT)/cryptography-$(OLD_CRYPTOGRAPHY)
+COMPAT_UNIT_SKIP ?= tests/unit/test_javastore.py tests/unit/test_interrupted.py
+
+$(COMPAT_VENV)/.installed: tests/compat/requirements-min.txt
+	rm -rf $(COMPAT_VENV)
+	python3 -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/pip install -q --disable-pip-version-check -r tests/compat/requirements-min.txt
+	touch $@
+
+# Only the cryptography package, put in front of the minimum venv's for one playbook run.
+$(OLD_CRYPTO_DIR)/.installed: $(COMPAT_VENV)/.installed
+	rm -rf $(OLD_CRYPTO_DIR)
+	$(COMPAT_VENV)/bin/pip install -q --disable-pip-version-check --no-deps --target $(OLD_CRYPTO_DIR) \
+		cryptography==$(OLD_CRYPTOGRAPHY)
+	touch $@
+
+image-oldest: machine
+	bash tests/hosts/build-image.sh bullseye
+
+test-compat: setup image-oldest $(COMPAT_VENV)/.installed $(OLD_CRYPTO_DIR)/.installed
+	VIP_MTLS_OLD_CRYPTOGRAPHY=$(OLD_CRYPTO_DIR) VIP_MTLS_SITE_PACKAGES=$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
+		$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(addprefix --ignore=,$(COMPAT_UNIT_SKIP)) \
+		tests/compat/test_min_controller.py
+	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:bullseye $(VENV)/bin/python -m pytest -p no:cacheprovider \
+		tests/compat/test_oldest_target.py tests/integration/test_rollout.py

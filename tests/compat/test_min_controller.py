@@ -1,0 +1,134 @@
+"""The oldest controller stack declared (tests/compat/requirements-min.txt), run by make test-compat from
+.build/compat/venv-min: a real rollout with its live check and the audit on a Debian bullseye host, and the message a
+controller with an older cryptography gets.
+
+The podman connection and the json callback are test tools, not collection requirements: they come from the
+project venv's collections (VIP_MTLS_SITE_PACKAGES), as a user of ansible-core 2.16 installs whichever
+connection plugins they use."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.vip.mtls.plugins.module_utils.crypto_support import MINIMUM, version_tuple
+from conftest import OLDEST_IMAGE, PREFIX, it
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _declared_minimum():
+    pins = dict(re.findall(r"^([a-z-]+)==(\S+)\s*$", (ROOT / "tests/compat/requirements-min.txt").read_text(), re.M))
+    return pins["ansible-core"], pins["cryptography"]
+
+
+def env(**extra):
+    site = os.environ.get("VIP_MTLS_SITE_PACKAGES")
+    assert site and Path(site, "ansible_collections", "containers", "podman").is_dir(), \
+        "VIP_MTLS_SITE_PACKAGES must name site-packages holding containers.podman (make test-compat sets it)"
+    return dict(it.ansible_env(), ANSIBLE_COLLECTIONS_PATH="%s%s%s" % (it.BUILD / "collections", os.pathsep, site),
+                **extra)
+
+
+def playbook(*args, **extra_env):
+    proc = it.run([str(it.VENV_BIN / "ansible-playbook"), *args], check=False, env=env(**extra_env), cwd=str(ROOT))
+    return it.PlaybookRun(proc)
+
+
+def test_this_venv_is_the_declared_minimum():
+    """Everything below is meaningful only on exactly the minimum: ansible-core = requires_ansible's floor (checked
+    against meta/runtime.yml by the unit tests), cryptography = crypto_support.MINIMUM."""
+    import cryptography
+    from ansible.release import __version__ as ansible_core
+    core, crypto = _declared_minimum()
+    assert (ansible_core, cryptography.__version__) == (core, crypto)
+    assert version_tuple(crypto) == version_tuple(MINIMUM)
+    floor = yaml.safe_load((ROOT / "meta/runtime.yml").read_text())["requires_ansible"]
+    assert floor == ">=%s" % core
+    version = it.run([str(it.VENV_BIN / "ansible-playbook"), "--version"], env=env()).stdout
+    assert "[core %s]" % core in version and sys.executable.rsplit("/bin/", 1)[0] in version
+
+
+@pytest.fixture(scope="module")
+def oldest(tmp_path_factory):
+    yield from it.host_group(PREFIX + "-min", 1, OLDEST_IMAGE, tmp_path_factory)
+
+
+def test_rollout_with_the_oldest_controller_on_the_oldest_target(oldest, standin, tmp_path):
+    host = oldest["hosts"][0]
+    inventory = oldest["inventory"]
+    rollout_vars = it.write_rollout_vars(standin, tmp_path / "vars.yml")
+    first = playbook("vip.mtls.rollout", "-i", str(inventory), "-e", "@%s" % rollout_vars)
+    assert first.rc == 0, first
+    assert first.stats(host)["changed"] > 0
+    checks = first.results(host, "Prove a mutual-TLS handshake with each endpoint")
+    assert [(c["reason"], c["http_status"]) for c in checks] == [("ok", 200)], checks
+    assert it.podman_exec(host, "stat", "-c", "%U %G %a", "/etc/vip-mtls/client.key").stdout.split() == \
+        ["root", "vipapp", "640"]
+    bundle = it.host_bundle_fingerprints(host)
+    assert it.pem_file_fingerprint(standin / "pki" / "root-ca.crt") in bundle
+    curl = it.podman_exec(host, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                          "--cert", "/etc/vip-mtls/client.crt", "--key", "/etc/vip-mtls/client.key",
+                          "https://vip-standin.test:%d/" % it.PORT, check=False)
+    assert curl.stdout == "200", curl.stderr
+
+    second = playbook("vip.mtls.rollout", "-i", str(inventory), "-e", "@%s" % rollout_vars)
+    assert second.rc == 0, second
+    assert second.stats(host)["changed"] == 0, second
+
+    report = tmp_path / "audit"
+    audit = playbook("vip.mtls.audit", "-i", str(inventory), "-e", "@%s" % rollout_vars,
+                     "-e", "vip_audit_report_dir=%s" % report)
+    assert audit.rc == 0, audit
+    data = json.loads((report / "audit.json").read_text())
+    text = json.dumps(data)
+    assert host in text and '"ok"' in text, data
+
+
+def _validate_play(tmp_path, standin):
+    """trust_anchor and client_cert with validate_only on the controller: all the cryptography, no host needed."""
+    pki = standin / "pki"
+    play = [{
+        "name": "Validate on the controller", "hosts": "localhost", "gather_facts": False,
+        "tasks": [
+            {"name": "anchor", "ignore_errors": True, "vip.mtls.trust_anchor": {
+                "name": "digicert-global-root-g2", "validate_only": True,
+                "src": str(ROOT / "roles/vip_trust/files/digicert-global-root-g2.crt")}},
+            {"name": "client", "ignore_errors": True, "vip.mtls.client_cert": {
+                "src": str(pki / "client.p12"), "passphrase": (pki / "client.p12.pass").read_text(),
+                "validate_only": True}},
+        ]}]
+    path = tmp_path / "validate.yml"
+    path.write_text(yaml.safe_dump(play))
+    inventory = tmp_path / "localhost.ini"
+    inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+    return str(path), str(inventory)
+
+
+def test_an_older_cryptography_gets_one_clear_message(standin, tmp_path):
+    old = os.environ.get("VIP_MTLS_OLD_CRYPTOGRAPHY")
+    assert old and Path(old, "cryptography").is_dir(), "make test-compat installs an older cryptography there"
+    version = it.run([sys.executable, "-c", "import cryptography; print(cryptography.__version__)"],
+                     env=dict(os.environ, PYTHONPATH=old)).stdout.strip()
+    assert version and version_tuple(version) < version_tuple(MINIMUM)
+
+    play, inventory = _validate_play(tmp_path, standin)
+    good = playbook(play, "-i", inventory)
+    assert good.rc == 0, good
+    assert [r.get("validated") for r in good.results("localhost")] == [True, True], good
+
+    bad = playbook(play, "-i", inventory, PYTHONPATH=old)
+    results = bad.results("localhost")
+    assert [r.get("failed") for r in results] == [True, True], bad
+    for result in results:
+        msg = result["msg"]
+        assert "cryptography %s or later on the Ansible controller" % MINIMUM in msg, msg
+        assert "has cryptography %s." % version in msg, msg
+        assert "%s -m pip install --upgrade 'cryptography>=" % sys.executable in msg, msg
+        assert "Traceback" not in json.dumps(result)
