@@ -94,10 +94,8 @@ OLD_CRYPTOGRAPHY := 40.0.2
 OLD_CRYPTO_DIR := $(COMPAT)/cryptography-$(OLD_CRYPTOGRAPHY)
 COMPAT_UNIT_SKIP ?= tests/unit/test_javastore.py tests/unit/test_interrupted.py
 
-$(COMPAT_VENV)/.installed: tests/compat/requirements-min.txt
-	rm -rf $(COMPAT_VENV)
-	python3 -m venv $(COMPAT_VENV)
-	$(COMPAT_VENV)/bin/pip install -q --disable-pip-version-check -r tests/compat/requirements-min.txt
+$(COMPAT_VENV)/.installed: tests/compat/requirements-min.txt tests/compat/setup-venv.sh
+	bash tests/compat/setup-venv.sh $(COMPAT_VENV) $(PYTHON)
 	touch $@
 
 # Only the cryptography package, put in front of the minimum venv's for one playbook run.
@@ -111,8 +109,7 @@ image-oldest: machine
 	bash tests/hosts/build-image.sh bullseye
 
 test-compat: setup image-oldest $(COMPAT_VENV)/.installed $(OLD_CRYPTO_DIR)/.installed
-	VIP_MTLS_OLD_CRYPTOGRAPHY=$(OLD_CRYPTO_DIR) VIP_MTLS_SITE_PACKAGES=$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
-		$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(addprefix --ignore=,$(COMPAT_UNIT_SKIP)) \
+	VIP_MTLS_OLD_CRYPTOGRAPHY=$(OLD_CRYPTO_DIR) $(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(addprefix --ignore=,$(COMPAT_UNIT_SKIP)) \
 		tests/compat/test_min_controller.py
 	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:bullseye $(VENV)/bin/python -m pytest -p no:cacheprovider \
 		tests/compat/test_oldest_target.py tests/integration/test_rollout.py
