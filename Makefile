@@ -92,6 +92,9 @@ COMPAT := $(BUILD)/compat
 COMPAT_VENV := $(COMPAT)/venv-min
 OLD_CRYPTOGRAPHY := 40.0.2
 OLD_CRYPTO_DIR := $(COMPAT)/cryptography-$(OLD_CRYPTOGRAPHY)
+# The oldest python3-cryptography on a target claimed (Ubuntu 20.04), for mtls_check's optional client_pkcs12.
+TARGET_CRYPTOGRAPHY := 2.8
+TARGET_CRYPTO_DIR := $(COMPAT)/target-cryptography-$(TARGET_CRYPTOGRAPHY)
 COMPAT_UNIT_SKIP ?= tests/unit/test_javastore.py tests/unit/test_interrupted.py
 
 $(COMPAT_VENV)/.installed: tests/compat/requirements-min.txt tests/compat/setup-venv.sh
@@ -105,11 +108,18 @@ $(OLD_CRYPTO_DIR)/.installed: $(COMPAT_VENV)/.installed
 		cryptography==$(OLD_CRYPTOGRAPHY)
 	touch $@
 
+$(TARGET_CRYPTO_DIR)/.installed: $(COMPAT_VENV)/.installed
+	rm -rf $(TARGET_CRYPTO_DIR)
+	$(COMPAT_VENV)/bin/pip install -q --disable-pip-version-check --no-deps --only-binary=:all: \
+		--target $(TARGET_CRYPTO_DIR) cryptography==$(TARGET_CRYPTOGRAPHY) six
+	touch $@
+
 image-oldest: machine
 	bash tests/hosts/build-image.sh bullseye
 
-test-compat: setup image-oldest $(COMPAT_VENV)/.installed $(OLD_CRYPTO_DIR)/.installed
-	VIP_MTLS_OLD_CRYPTOGRAPHY=$(OLD_CRYPTO_DIR) $(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(addprefix --ignore=,$(COMPAT_UNIT_SKIP)) \
-		tests/compat/test_min_controller.py
+test-compat: setup image-oldest $(COMPAT_VENV)/.installed $(OLD_CRYPTO_DIR)/.installed $(TARGET_CRYPTO_DIR)/.installed
+	VIP_MTLS_OLD_CRYPTOGRAPHY=$(OLD_CRYPTO_DIR) VIP_MTLS_TARGET_CRYPTOGRAPHY=$(TARGET_CRYPTO_DIR) \
+		$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(addprefix --ignore=,$(COMPAT_UNIT_SKIP)) \
+		tests/compat/test_min_controller.py tests/compat/test_target_cryptography.py
 	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:bullseye $(VENV)/bin/python -m pytest -p no:cacheprovider \
 		tests/compat/test_oldest_target.py tests/integration/test_rollout.py
