@@ -79,15 +79,16 @@ clean: demo-clean
 bench: setup
 	bash bench/run.sh
 
-# Compatibility (README, Compatibility), part of `make test`:
-# 1. the oldest controller stack declared (tests/compat/requirements-min.txt: ansible-core = the floor of
-#    requires_ansible, cryptography = requirements.txt's floor) runs the unit tests, a real rollout on Debian
-#    bullseye hosts, and shows the version check's message with an older cryptography ($(OLD_CRYPTOGRAPHY));
-# 2. this venv (the newest ansible-core pip installs here) runs the rollout and core module paths on Debian
-#    bullseye (Python 3.9, the oldest target tested), which also compiles every target file.
-# The venvs are cached in .build/compat and rebuilt when their requirements change. In `make test` the
-# minimum venv skips the unit tests that drive only keytool or SIGKILL the standard-library target code
-# (COMPAT_UNIT_SKIP: they cannot depend on ansible-core or cryptography); `make test-full` runs them too.
+# Compatibility (README, Compatibility), part of `make test`; three corners the main suite (this venv's ansible-core,
+# Debian bookworm hosts) does not reach:
+# 1. the oldest controller stack declared (tests/compat/requirements-min.txt: ansible-core = requires_ansible's
+#    floor, cryptography = requirements.txt's floor) on the oldest target (Debian bullseye, Python 3.9): the unit
+#    tests, tests/integration/test_rollout.py, the audit, every target file compiled by 3.9, the message for an older
+#    cryptography ($(OLD_CRYPTOGRAPHY)), client_pkcs12 with the oldest target cryptography ($(TARGET_CRYPTOGRAPHY));
+# 2. the newest ansible-core on PyPI (it needs Python 3.12+, so a Debian trixie host is its controller): a rollout.
+# The venv and downloads are cached in .build/compat. In `make test` the minimum venv skips the unit tests that
+# drive only keytool or SIGKILL standard-library target code (COMPAT_UNIT_SKIP: nothing there depends on
+# ansible-core or cryptography); `make test-full` runs them too.
 COMPAT := $(BUILD)/compat
 COMPAT_VENV := $(COMPAT)/venv-min
 OLD_CRYPTOGRAPHY := 40.0.2
@@ -95,6 +96,7 @@ OLD_CRYPTO_DIR := $(COMPAT)/cryptography-$(OLD_CRYPTOGRAPHY)
 # The oldest python3-cryptography on a target claimed (Ubuntu 20.04), for mtls_check's optional client_pkcs12.
 TARGET_CRYPTOGRAPHY := 2.8
 TARGET_CRYPTO_DIR := $(COMPAT)/target-cryptography-$(TARGET_CRYPTOGRAPHY)
+NEWEST_WHEELS := $(COMPAT)/wheels-newest
 COMPAT_UNIT_SKIP ?= tests/unit/test_javastore.py tests/unit/test_interrupted.py
 
 $(COMPAT_VENV)/.installed: tests/compat/requirements-min.txt tests/compat/setup-venv.sh
@@ -116,10 +118,17 @@ $(TARGET_CRYPTO_DIR)/.installed: $(COMPAT_VENV)/.installed
 
 image-oldest: machine
 	bash tests/hosts/build-image.sh bullseye
+	bash tests/hosts/build-image.sh trixie
 
 test-compat: setup image-oldest $(COMPAT_VENV)/.installed $(OLD_CRYPTO_DIR)/.installed $(TARGET_CRYPTO_DIR)/.installed
-	VIP_MTLS_OLD_CRYPTOGRAPHY=$(OLD_CRYPTO_DIR) VIP_MTLS_TARGET_CRYPTOGRAPHY=$(TARGET_CRYPTO_DIR) \
-		$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(addprefix --ignore=,$(COMPAT_UNIT_SKIP)) \
-		tests/compat/test_min_controller.py tests/compat/test_target_cryptography.py
-	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:bullseye $(VENV)/bin/python -m pytest -p no:cacheprovider \
-		tests/compat/test_oldest_target.py tests/integration/test_rollout.py
+	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:bullseye VIP_MTLS_OLD_CRYPTOGRAPHY=$(OLD_CRYPTO_DIR) \
+	VIP_MTLS_TARGET_CRYPTOGRAPHY=$(TARGET_CRYPTO_DIR) $(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider \
+		tests/unit $(addprefix --ignore=,$(COMPAT_UNIT_SKIP)) tests/compat/test_min_controller.py \
+		tests/compat/test_target_cryptography.py tests/compat/test_oldest_target.py tests/integration/test_rollout.py
+	# The newest ansible-core and cryptography for CPython 3.13 on x86_64 (the trixie host), fetched anew each run.
+	rm -rf $(NEWEST_WHEELS)
+	$(VENV)/bin/pip download -q --disable-pip-version-check --only-binary=:all: --python-version 3.13 \
+		--implementation cp --platform manylinux_2_34_x86_64 --platform manylinux_2_28_x86_64 \
+		--platform manylinux2014_x86_64 -d $(NEWEST_WHEELS) ansible-core cryptography pip
+	VIP_MTLS_NEWEST_WHEELS=$(NEWEST_WHEELS) $(VENV)/bin/python -m pytest -p no:cacheprovider \
+		tests/compat/test_newest_controller.py

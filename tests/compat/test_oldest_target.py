@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import OLDEST_IMAGE, OLDEST_PYTHON, PREFIX, it
+from compat_support import OLDEST_IMAGE, OLDEST_PYTHON, PREFIX, it
 
 ROOT = Path(__file__).resolve().parents[2]
 

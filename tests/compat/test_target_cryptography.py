@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import it
+from compat_support import it, standin  # noqa: F401 (standin: a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
-"""Compatibility tests (make test-compat): the integration suite's fixtures, on Debian bullseye hosts (the oldest
-target tested), for whichever venv runs them: the declared minimum controller stack (test_min_controller.py) or the
-project's venv with the newest ansible-core (test_oldest_target.py)."""
+"""What the compatibility tests (make test-compat) share: the integration suite's helpers and fixtures, loaded from
+tests/integration/conftest.py under a name of their own (a module, not a conftest.py, so that one pytest run can
+hold the unit, compat and integration tests, whose conftest modules would otherwise shadow each other)."""
 
 from __future__ import annotations
 
@@ -23,4 +23,4 @@ OLDEST_IMAGE = os.environ.get("VIP_MTLS_OLDEST_IMAGE", "localhost/vip-mtls-host:
 OLDEST_PYTHON = (3, 9)  # Debian 11's python3
 PREFIX = it.PREFIX + "-compat"
 
-standin = it.standin  # the nginx stand-in, shared with (or left running for) another test run
+standin = it.standin  # fixture: the nginx stand-in, shared with (or left running for) another test run
