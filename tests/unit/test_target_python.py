@@ -2,7 +2,7 @@
 # Copyright: vip.mtls developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What runs on the targets stays inside the Python standard library and inside the oldest Python claimed for
-targets (README, Compatibility).
+targets (README, Compatibility); the controller code inside the oldest controller Python.
 
 The target code is found, not listed: every module in plugins/modules and, transitively, every module_utils file
 they import (also inside functions), as AnsiballZ would ship them. The oldest Python is checked statically with
@@ -25,6 +25,8 @@ MODULE_UTILS = ROOT / "plugins" / "module_utils"
 OWN = "ansible_collections.vip.mtls.plugins.module_utils."
 # The oldest target Python the code may need (README, Compatibility; meta/runtime.yml comment).
 TARGET_PYTHON_MIN = "3.7"
+# The oldest controller Python of the oldest ansible-core supported (2.16: 3.10), for everything in plugins/.
+CONTROLLER_PYTHON_MIN = "3.10"
 # Controller-only module_utils: they import cryptography. A module that imported one would need it on targets.
 CONTROLLER_ONLY = {"certs", "outputs", "crypto_support"}
 # Third-party packages a target file may import only where it survives their absence (try ... except ImportError).
@@ -124,15 +126,22 @@ def test_a_non_stdlib_import_is_caught():
     assert names == [("os", False), ("yaml", False), ("cryptography", False), ("cryptography", True)]
 
 
-def _vermin(*args):
+def _vermin(*args, minimum=TARGET_PYTHON_MIN):
     return subprocess.run([str(Path(sys.executable).parent / "vermin"), "--no-tips", "--violations",
-                           "-t=%s-" % TARGET_PYTHON_MIN, *args], capture_output=True, text=True, check=False)
+                           "-t=%s-" % minimum, *args], capture_output=True, text=True, check=False)
 
 
 def test_target_code_needs_nothing_newer_than_the_oldest_target_python():
     proc = _vermin(*[str(p) for p in sorted(TARGET)])
     assert proc.returncode == 0, "target code needs a Python newer than %s:\n%s%s" % (
         TARGET_PYTHON_MIN, proc.stdout, proc.stderr)
+
+
+def test_controller_code_needs_nothing_newer_than_the_oldest_controller_python():
+    """Action plugins and controller-only module_utils run in ansible-core 2.16's oldest Python, 3.10."""
+    proc = _vermin(str(ROOT / "plugins"), minimum=CONTROLLER_PYTHON_MIN)
+    assert proc.returncode == 0, "controller code needs a Python newer than %s:\n%s%s" % (
+        CONTROLLER_PYTHON_MIN, proc.stdout, proc.stderr)
 
 
 def test_vermin_catches_newer_python(tmp_path):
