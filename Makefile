@@ -21,7 +21,7 @@ help:
 	@echo "make demo-clean  - remove the demo hosts, stand-in and files"
 	@echo "make test        - unit + integration tests on real test hosts (what CI runs)"
 	@echo "make test-full   - make test, then the integration suite again on Debian trixie"
-	@echo "make test-compat - oldest controller stack (ansible-core, cryptography) and oldest target (Debian 11); in make test"
+	@echo "make test-compat - oldest and newest controller stacks, oldest target (Debian 11); part of make test"
 	@echo "make build       - build the collection tarball into .build/"
 
 setup: machine venv $(LINK)
