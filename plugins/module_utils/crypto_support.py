@@ -24,6 +24,12 @@ MINIMUM = "41.0"
 
 VERSION = None  # the installed cryptography's version string, None when it cannot be imported
 _PROBLEM = None  # why the import failed, for the message
+
+
+class _Unavailable(Exception):
+    """Stands in for cryptography's exception classes when it is missing, so ``except`` clauses stay valid."""
+
+
 try:
     import cryptography
 
@@ -36,12 +42,7 @@ try:
 except ImportError as exc:  # the names stay None; require_cryptography() reports it before any use
     _PROBLEM = "%s: %s" % (type(exc).__name__, exc)
     x509 = hashes = serialization = ec = pkcs12 = None
-
-    class InvalidSignature(Exception):  # placeholders so ``except`` clauses stay valid
-        pass
-
-    class UnsupportedAlgorithm(Exception):
-        pass
+    InvalidSignature = UnsupportedAlgorithm = _Unavailable
 
 
 def version_tuple(text):

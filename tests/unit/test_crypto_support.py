@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,24 @@ def test_validity_is_aware_utc_on_this_cryptography_and_on_one_before_42():
         assert crypto_support.not_valid_before(subject) == before
         assert crypto_support.not_valid_after(subject) == after
         assert crypto_support.not_valid_after(subject).utcoffset() == datetime.timedelta(0)
+
+
+def test_without_cryptography_the_controller_code_still_imports_and_says_why(tmp_path):
+    """A controller Python with no cryptography at all: certs and outputs (what the action plugins import) load,
+    and the one check names the problem, instead of an ImportError while Ansible loads the action plugin."""
+    script = (
+        "import sys\n"
+        "sys.modules['cryptography'] = None  # import cryptography now raises ImportError\n"
+        "sys.path.insert(0, %r)\n"
+        "from ansible_collections.vip.mtls.plugins.module_utils import certs, outputs, crypto_support\n"
+        "from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError\n"
+        "assert crypto_support.VERSION is None and crypto_support.x509 is None\n"
+        "try:\n"
+        "    crypto_support.require_cryptography()\n"
+        "except VipMtlsError as exc:\n"
+        "    print(exc.msg)\n"
+    ) % str(ROOT / ".build" / "collections")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "%s cannot import it (ModuleNotFoundError: import of cryptography halted" % sys.executable in proc.stdout
+    assert "pip install --upgrade 'cryptography>=%s'" % crypto_support.MINIMUM in proc.stdout
