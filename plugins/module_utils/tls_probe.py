@@ -938,18 +938,21 @@ def _import_pkcs12():
     """(pkcs12, serialization, backend) from cryptography, or None where this host's Python lacks it.
 
     Imported here, not at the top: targets need only the standard library, and PKCS#12 is optional. ``backend`` is
-    required before cryptography 3.1 (Ubuntu 20.04 ships 2.8) and ignored after; None where it is gone.
+    required before cryptography 3.1 (Ubuntu 20.04 ships 2.8); from 3.1 on it is None and not passed.
     """
     try:
+        import cryptography
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.serialization import pkcs12
     except ImportError:
         return None
-    try:
-        from cryptography.hazmat.backends import default_backend
-        backend = default_backend()
-    except ImportError:
-        backend = None
+    backend = None
+    if tuple(int(n) for n in re.findall(r"\d+", getattr(cryptography, "__version__", ""))[:2]) < (3, 1):
+        try:
+            from cryptography.hazmat.backends import default_backend
+            backend = default_backend()
+        except ImportError:
+            pass
     return pkcs12, serialization, backend
 
 
