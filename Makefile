@@ -15,6 +15,7 @@ export PYTHON := $(VENV)/bin/python
 
 .PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean \
 	demo-installed changelog-preview lint molecule molecule-full
+.PHONY: test-compat image-oldest
 
 help:
 	@echo "make demo        - roll out to 3 local test hosts against a local mTLS stand-in, twice"
@@ -23,6 +24,7 @@ help:
 	@echo "make test-full   - make test, then the integration suite on Debian trixie and every molecule scenario"
 	@echo "make lint        - ansible-lint, production profile, offline"
 	@echo "make molecule    - molecule scenario vip_mtls on bookworm (make molecule-full: every scenario, both suites)"
+	@echo "make test-compat - oldest and newest controller stacks, oldest target (Debian 11); part of make test"
 	@echo "make build       - build the collection tarball into .build/"
 	@echo "make demo-installed - the demo from the built tarball installed into a new venv (part of make test)"
 	@echo "make changelog-preview - lint the changelog fragments and render the next release's notes"
@@ -58,6 +60,7 @@ test: setup image
 	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit tests/integration
 	$(MAKE) --no-print-directory molecule
+	$(MAKE) test-compat
 
 test-unit: setup
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit
@@ -68,6 +71,8 @@ test-integration: setup image
 # Slower matrix, not run by CI: the integration suite again on Debian trixie hosts, every molecule scenario on
 # bookworm and trixie.
 test-full: test
+	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider $(COMPAT_UNIT_SKIP)
+	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider tests/integration $(COMPAT_FULL_SKIP)
 	$(MAKE) image SUITE=trixie
 	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:trixie $(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
 	$(MAKE) --no-print-directory molecule-full
@@ -107,3 +112,61 @@ clean: demo-clean
 .PHONY: bench
 bench: setup
 	bash bench/run.sh
+
+# Compatibility (README, Compatibility), part of `make test`; three corners the main suite (this venv's ansible-core,
+# Debian bookworm hosts) does not reach:
+# 1. the oldest controller stack declared (tests/compat/requirements-min.txt: ansible-core = requires_ansible's
+#    floor, cryptography = requirements.txt's floor) on the oldest target (Debian bullseye, Python 3.9): the unit
+#    tests, tests/integration/test_rollout.py, the audit, every target file compiled by 3.9, the message for an older
+#    cryptography ($(OLD_CRYPTOGRAPHY)), client_pkcs12 with the oldest target cryptography ($(TARGET_CRYPTOGRAPHY));
+# 2. the newest ansible-core on PyPI (it needs Python 3.12+, so a Debian trixie host is its controller): a rollout.
+# The venv and downloads are cached in .build/compat. In `make test` the minimum venv skips the unit tests that
+# drive only keytool or SIGKILL standard-library target code (COMPAT_UNIT_SKIP: nothing there depends on
+# ansible-core or cryptography); `make test-full` runs them too, and the whole integration suite with that venv.
+COMPAT := $(BUILD)/compat
+COMPAT_VENV := $(COMPAT)/venv-min
+OLD_CRYPTOGRAPHY := 40.0.2
+OLD_CRYPTO_DIR := $(COMPAT)/cryptography-$(OLD_CRYPTOGRAPHY)
+# The oldest python3-cryptography on a target claimed (Ubuntu 20.04), for mtls_check's optional client_pkcs12.
+TARGET_CRYPTOGRAPHY := 2.8
+TARGET_CRYPTO_DIR := $(COMPAT)/target-cryptography-$(TARGET_CRYPTOGRAPHY)
+NEWEST_WHEELS := $(COMPAT)/wheels-newest
+COMPAT_UNIT_SKIP ?= tests/unit/test_javastore.py tests/unit/test_interrupted.py
+# make test-full also runs the whole integration suite (bookworm hosts) with the minimum stack, less the tooling
+# tests that need the project venv's antsibull-changelog and ansible-builder.
+COMPAT_FULL_SKIP := --deselect tests/integration/test_build.py::test_changelog_fragments_are_valid \
+	--deselect tests/integration/test_execution_environment.py
+
+$(COMPAT_VENV)/.installed: tests/compat/requirements-min.txt tests/compat/setup-venv.sh
+	bash tests/compat/setup-venv.sh $(COMPAT_VENV) $(PYTHON)
+	touch $@
+
+# Only the cryptography package, put in front of the minimum venv's for one playbook run.
+$(OLD_CRYPTO_DIR)/.installed: $(COMPAT_VENV)/.installed
+	rm -rf $(OLD_CRYPTO_DIR)
+	$(COMPAT_VENV)/bin/pip install -q --disable-pip-version-check --no-deps --target $(OLD_CRYPTO_DIR) \
+		cryptography==$(OLD_CRYPTOGRAPHY)
+	touch $@
+
+$(TARGET_CRYPTO_DIR)/.installed: $(COMPAT_VENV)/.installed
+	rm -rf $(TARGET_CRYPTO_DIR)
+	$(COMPAT_VENV)/bin/pip install -q --disable-pip-version-check --no-deps --only-binary=:all: \
+		--target $(TARGET_CRYPTO_DIR) cryptography==$(TARGET_CRYPTOGRAPHY) six
+	touch $@
+
+image-oldest: machine
+	bash tests/hosts/build-image.sh bullseye
+	bash tests/hosts/build-image.sh trixie
+
+test-compat: setup image-oldest $(COMPAT_VENV)/.installed $(OLD_CRYPTO_DIR)/.installed $(TARGET_CRYPTO_DIR)/.installed
+	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:bullseye VIP_MTLS_OLD_CRYPTOGRAPHY=$(OLD_CRYPTO_DIR) \
+	VIP_MTLS_TARGET_CRYPTOGRAPHY=$(TARGET_CRYPTO_DIR) $(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider \
+		tests/unit $(addprefix --ignore=,$(COMPAT_UNIT_SKIP)) tests/compat/test_min_controller.py \
+		tests/compat/test_target_cryptography.py tests/compat/test_oldest_target.py tests/integration/test_rollout.py
+	# The newest ansible-core and cryptography for CPython 3.13 on x86_64 (the trixie host), fetched anew each run.
+	rm -rf $(NEWEST_WHEELS)
+	$(VENV)/bin/pip download -q --disable-pip-version-check --only-binary=:all: --python-version 3.13 \
+		--implementation cp --platform manylinux_2_34_x86_64 --platform manylinux_2_28_x86_64 \
+		--platform manylinux2014_x86_64 -d $(NEWEST_WHEELS) ansible-core cryptography pip
+	VIP_MTLS_NEWEST_WHEELS=$(NEWEST_WHEELS) $(VENV)/bin/python -m pytest -p no:cacheprovider \
+		tests/compat/test_newest_controller.py

@@ -14,12 +14,16 @@ import datetime
 import hashlib
 import re
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
-
+from ansible_collections.vip.mtls.plugins.module_utils.crypto_support import (
+    InvalidSignature,
+    UnsupportedAlgorithm,
+    ec,
+    not_valid_after,
+    not_valid_before,
+    pkcs12,
+    serialization,
+    x509,
+)
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 from ansible_collections.vip.mtls.plugins.module_utils.pem import (
     PEM_BLOCK,
@@ -52,8 +56,8 @@ def describe(cert):
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
         "serial": format(cert.serial_number, "X"),
-        "not_before": cert.not_valid_before_utc.isoformat(),
-        "not_after": cert.not_valid_after_utc.isoformat(),
+        "not_before": not_valid_before(cert).isoformat(),
+        "not_after": not_valid_after(cert).isoformat(),
         "fingerprint_sha256": fingerprint(cert),
     }
 
@@ -203,15 +207,15 @@ def is_ca(cert):
 
 def check_validity(cert, source, now=None):
     now = now or utcnow()
-    if cert.not_valid_after_utc < now:
+    if not_valid_after(cert) < now:
         raise VipMtlsError(
             "%s: certificate '%s' expired on %s; get a current copy"
-            % (source, cert.subject.rfc4514_string(), cert.not_valid_after_utc.date().isoformat())
+            % (source, cert.subject.rfc4514_string(), not_valid_after(cert).date().isoformat())
         )
-    if cert.not_valid_before_utc > now:
+    if not_valid_before(cert) > now:
         raise VipMtlsError(
             "%s: certificate '%s' is not valid before %s; check the controller's clock or the file"
-            % (source, cert.subject.rfc4514_string(), cert.not_valid_before_utc.isoformat())
+            % (source, cert.subject.rfc4514_string(), not_valid_before(cert).isoformat())
         )
 
 
@@ -428,17 +432,17 @@ def check_client_certificate(cert, source, warn_days=30, min_days_valid=0, now=N
     check_validity(cert, source, now)
     check_client_auth_usage(cert, source)
     check_issuer(cert, list(issuers), issuer_pins, source)
-    days = (cert.not_valid_after_utc - now).days
+    days = (not_valid_after(cert) - now).days
     subject = cert.subject.rfc4514_string()
     if days < min_days_valid:
         raise VipMtlsError(
             "%s: client certificate '%s' expires in %d days (on %s), fewer than min_days_valid=%d; "
-            "renew it in VIP Manager first" % (source, subject, days, cert.not_valid_after_utc.date(), min_days_valid)
+            "renew it in VIP Manager first" % (source, subject, days, not_valid_after(cert).date(), min_days_valid)
         )
     warnings = []
     if days < warn_days:
         warnings.append("client certificate '%s' expires in %d days (on %s): renew it in VIP Manager soon"
-                        % (subject, days, cert.not_valid_after_utc.date()))
+                        % (subject, days, not_valid_after(cert).date()))
     return days, warnings
 
 

@@ -21,9 +21,7 @@ import base64
 import hashlib
 import os
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
-
+from ansible_collections.vip.mtls.plugins.module_utils.crypto_support import hashes, pkcs12, serialization
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 
 

@@ -935,16 +935,25 @@ def _load_client_cert(context, cert_path, key_path, passphrase):
 
 
 def _import_pkcs12():
-    """(pkcs12, serialization) from cryptography, or None where this host's Python lacks it.
+    """(pkcs12, serialization, backend) from cryptography, or None where this host's Python lacks it.
 
-    Imported here, not at the top: targets need only the standard library, and PKCS#12 is optional.
+    Imported here, not at the top: targets need only the standard library, and PKCS#12 is optional. ``backend`` is
+    required before cryptography 3.1 (Ubuntu 20.04 ships 2.8); from 3.1 on it is None and not passed.
     """
     try:
+        import cryptography
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.serialization import pkcs12
     except ImportError:
         return None
-    return pkcs12, serialization
+    backend = None
+    if tuple(int(n) for n in re.findall(r"\d+", getattr(cryptography, "__version__", ""))[:2]) < (3, 1):
+        try:
+            from cryptography.hazmat.backends import default_backend
+            backend = default_backend()
+        except ImportError:
+            pass
+    return pkcs12, serialization, backend
 
 
 def _load_pkcs12(context, path, passphrase):
@@ -959,9 +968,13 @@ def _load_pkcs12(context, path, passphrase):
         raise _Failed("client_cert_invalid", "local", "client_pkcs12 %s cannot be opened: the Python cryptography "
                       "library is not installed for %s on this host; use client_cert and client_key (PEM, e.g. "
                       "written by vip.mtls.client_cert) instead" % (path, sys.executable), PKCS12_HINT)
-    pkcs12, serialization = modules
+    pkcs12, serialization, backend = modules
     try:
-        key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase.encode("utf-8") if passphrase else None)
+        password = passphrase.encode("utf-8") if passphrase else None
+        if backend is None:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, password)
+        else:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, password, backend)
     except (ValueError, TypeError):
         if passphrase:
             detail = "client_pkcs12 %s could not be opened: wrong client_pkcs12_passphrase, or not a PKCS#12 file"

@@ -4,14 +4,15 @@
 # With the second argument `java` it builds localhost/vip-mtls-host:SUITE-java instead: the same
 # host plus Debian's default headless JRE (java, keytool and the cacerts of ca-certificates-java),
 # for the java trust store tests.
-# Usage: build-image.sh [bookworm|trixie] [java]
+# bullseye (Debian 11, Python 3.9) is the oldest target the tests run on (see README, Compatibility).
+# Usage: build-image.sh [bookworm|trixie|bullseye] [java]
 set -euo pipefail
 
 SUITE=${1:-bookworm}
 VARIANT=${2:-}
 case $SUITE in
-    bookworm | trixie) ;;
-    *) echo "build-image: unknown suite '$SUITE' (bookworm|trixie)" >&2; exit 2 ;;
+    bookworm | trixie | bullseye) ;;
+    *) echo "build-image: unknown suite '$SUITE' (bookworm|trixie|bullseye)" >&2; exit 2 ;;
 esac
 
 # curl and openssl: the tests cross-check the handshake from inside the hosts.

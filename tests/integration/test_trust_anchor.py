@@ -122,7 +122,7 @@ def test_every_input_form_gives_the_same_anchor(hosts, tmp_path, forms, root_ca)
     path = "%s/forms-root.crt" % ANCHOR_DIR
     assert first["anchors"] == [{"name": "forms-root", "state": "present", "fingerprint_sha256": fp, "path": path,
                                  "subject": "CN=Trust Forms Root CA,O=vip.mtls tests",
-                                 "not_after": cert.not_valid_after_utc.isoformat()}]
+                                 "not_after": pki.not_after_utc(cert).isoformat()}]
     for form in FORM_ORDER[1:] + ["content"]:
         res = only(result, host, "form %s" % form)
         assert res["changed"] is False and res["refreshed"] is False, (form, res)

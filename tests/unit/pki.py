@@ -37,6 +37,14 @@ TRUST_AUX = bytes.fromhex("300c300a06082b06010505070301")
 _RSA_KEY = None
 
 
+def not_after_utc(cert):
+    """End of validity, aware UTC, on any cryptography the tests run with (``not_valid_after_utc`` came in 42; the
+    minimum, 41, has only the naive attribute)."""
+    if hasattr(cert, "not_valid_after_utc"):
+        return cert.not_valid_after_utc
+    return cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+
+
 def ec_key():
     return ec.generate_private_key(ec.SECP256R1())
 
