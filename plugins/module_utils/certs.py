@@ -13,12 +13,8 @@ import binascii
 import datetime
 import hashlib
 import re
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
+import sys
+import traceback
 
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 from ansible_collections.vip.mtls.plugins.module_utils.pem import (
@@ -27,10 +23,34 @@ from ansible_collections.vip.mtls.plugins.module_utils.pem import (
     normalise_fingerprint,
 )
 
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+except ImportError:
+    # Importing must not fail (ansible-doc, the import sanity test, a controller without it):
+    # require_cryptography() turns the missing package into a clear task failure instead.
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+
 # Labels that wrap one X.509 certificate; TRUSTED CERTIFICATE is OpenSSL's form with
 # trust settings appended after the certificate's DER.
 _CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
 _MAX_INPUT = 1024 * 1024  # a trust anchor or a PKCS#12 is a few KiB; refuse what cannot be one
+
+
+def require_cryptography():
+    """Fail, naming the fix, when the controller's Python lacks the cryptography package."""
+    if not HAS_CRYPTOGRAPHY:
+        raise VipMtlsError("the vip.mtls action plugins need the Python package cryptography on the controller, "
+                           "in the Python that runs Ansible (%s): install the collection's requirements.txt "
+                           "there (pip install 'cryptography>=41.0')" % sys.executable,
+                           exception=CRYPTOGRAPHY_IMPORT_ERROR)
 
 
 def utcnow():

@@ -21,10 +21,13 @@ import base64
 import hashlib
 import os
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
-
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
+
+try:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+except ImportError:
+    pass  # the action plugin calls certs.require_cryptography() before anything here runs
 
 
 def _b64(data):

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: client_cert
 short_description: Deploy a TLS client certificate and its private key with exact owner and modes
 version_added: 0.1.0
-author: vip.mtls developers
+author: vip.mtls developers (!UNKNOWN)
 description:
   - Deploys the client certificate that a mutual-TLS service such as Symantec/Broadcom VIP Services demands,
     its private key and (when the input has one) its chain, as PEM files.
@@ -147,11 +147,19 @@ options:
         to validate every input before the first change on any host.
     type: bool
     default: false
+  _outputs:
+    description:
+      - Internal, never set it in a task. The action plugin renders every output on the controller and hands
+        them to the module on the host in this one string (so that no_log masks only it).
+    type: str
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    details: The input is opened and checked on the controller as in a real run; nothing is written.
   diff_mode:
     support: full
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     details: The diff shows paths, certificate fingerprints, modes and owners; never key material.
 notes:
   - Needs root on the target (C(become)) to set the owner.

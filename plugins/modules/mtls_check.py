@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: mtls_check
 short_description: Prove that this host can call a mutual-TLS HTTPS service
 version_added: 0.1.0
-author: vip.mtls developers
+author: vip.mtls developers (!UNKNOWN)
 description:
   - Opens one HTTPS connection from the target host to O(url), presenting the client certificate, and
     sends one HTTP request, directly or through an HTTP CONNECT proxy. Succeeds when the handshake
@@ -154,6 +154,7 @@ attributes:
     description: Read-only; it runs in check mode as it does otherwise and never reports a change.
   diff_mode:
     support: none
+    description: Read-only, so there is never a difference to show.
 notes:
   - A TLS 1.3 server judges the client certificate after the client has finished its handshake, so its
     refusal arrives on the first read; it is still reported with RV(stage=tls).

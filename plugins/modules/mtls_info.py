@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: mtls_info
 short_description: Report, in one call, what a host holds for mutual TLS and whether it works
 version_added: 0.2.0
-author: vip.mtls developers
+author: vip.mtls developers (!UNKNOWN)
 description:
   - Gathers on the target, read-only and in one module call, everything an audit of a mutual-TLS client
     needs to know.
@@ -172,6 +172,7 @@ attributes:
     description: Read-only; runs the same in check mode and never reports a change.
   diff_mode:
     support: none
+    description: Read-only, so there is never a difference to show.
 notes:
   - Read-only. The local anchor files listed are all C(*.crt) files in the system store's anchor directory,
     those of this collection (named after the anchor's C(name)) and any others an administrator put there.
@@ -310,11 +311,11 @@ client_cert:
     subject: {description: Subject (RFC 4514), type: str}
     issuer: {description: Issuer (RFC 4514), type: str}
     not_after: {description: End of validity (ISO 8601), type: str}
-    days_remaining: {description: Whole days left, negative once expired, type: int}
+    days_remaining: {description: "Whole days left, negative once expired", type: int}
     expired: {description: Whether it has expired, type: bool}
     expiring: {description: Whether fewer than O(warn_days) are left, type: bool}
     fingerprint_sha256: {description: SHA-256 of the certificate, type: str}
-    mode: {description: File mode, octal, type: str}
+    mode: {description: "File mode, octal", type: str}
     owner: {description: Owner name, type: str}
     group: {description: Group name, type: str}
     error: {description: Why the file could not be described, type: str}

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: trust_anchor
 short_description: Install a trusted ROOT certificate into a host's trust store
 version_added: 0.1.0
-author: vip.mtls developers
+author: vip.mtls developers (!UNKNOWN)
 description:
   - Installs one or more root certificates as trust anchors, so that every client on the host
     (curl, OpenSSL, Python, PHP) can verify a server such as the Symantec/Broadcom VIP API hosts.
@@ -162,8 +162,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     support: full
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     details: The diff lists file names and SHA-256 fingerprints.
 notes:
   - Needs root on the target (C(become)).

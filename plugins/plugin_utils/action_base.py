@@ -12,6 +12,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.vip.mtls.plugins.module_utils.certs import require_cryptography
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 
 
@@ -28,6 +29,7 @@ class VipActionBase(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         try:
+            require_cryptography()
             validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
             module_args, extra = self.prepare(args, task_vars)
             if args.get("validate_only"):

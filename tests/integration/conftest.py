@@ -99,7 +99,7 @@ def host_group(prefix, count, image, tmp_path_factory, app_user="vipapp"):
     """Generator for a fixture: fresh hosts PREFIX-1..COUNT (with the application user), removed after."""
     hosts_sh = str(HOSTS / "hosts.sh")
     if run(["podman", "image", "exists", image], check=False).returncode != 0:
-        suite, _, variant = image.rsplit(":", 1)[1].partition("-")
+        suite, _dash, variant = image.rsplit(":", 1)[1].partition("-")
         run(["bash", str(HOSTS / "build-image.sh"), suite] + ([variant] if variant else []))
     run(["bash", hosts_sh, "down", prefix], check=False)
     run(["bash", hosts_sh, "up", prefix, str(count), image])
