@@ -13,13 +13,15 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(VENV)/bin:$(PATH)
 export PYTHON := $(VENV)/bin/python
 
-.PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean
+.PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean sanity units
 
 help:
 	@echo "make demo        - roll out to 3 local test hosts against a local mTLS stand-in, twice"
 	@echo "make demo-clean  - remove the demo hosts, stand-in and files"
-	@echo "make test        - unit + integration tests on real test hosts (what CI runs)"
-	@echo "make test-full   - make test, then the integration suite again on Debian trixie"
+	@echo "make test        - sanity + unit + integration tests on real test hosts (what CI runs)"
+	@echo "make sanity      - ansible-test sanity, every test (compile and import on Python 3.8-3.13 where found)"
+	@echo "make units       - the unit tests through ansible-test units (make test-unit: plain pytest)"
+	@echo "make test-full   - make test, then units on Python 3.11-3.13 and the integration suite on Debian trixie"
 	@echo "make build       - build the collection tarball into .build/"
 
 setup: machine venv $(LINK)
@@ -49,8 +51,18 @@ demo: setup image
 demo-clean:
 	bash demo/clean.sh
 
+# The unit tests run once, through ansible-test units (in its own venv with tests/unit/requirements.txt).
 test: setup image
-	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit tests/integration
+	bash tests/sanity/run.sh sanity
+	bash tests/sanity/run.sh units
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
+
+# ansible-test on a real copy of the collection (.build/ansible-test; see tests/sanity/run.sh). No ignore file.
+sanity: setup
+	bash tests/sanity/run.sh sanity
+
+units: setup
+	bash tests/sanity/run.sh units
 
 test-unit: setup
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit
@@ -58,8 +70,10 @@ test-unit: setup
 test-integration: setup image
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
 
-# Slower matrix, not run by CI: the integration suite again on Debian trixie hosts.
+# Slower matrix, not run by CI: the unit tests on every controller Python found (3.11-3.13), and the
+# integration suite again on Debian trixie hosts.
 test-full: test
+	bash tests/sanity/run.sh units --all-pythons
 	$(MAKE) image SUITE=trixie
 	VIP_MTLS_TEST_IMAGE=localhost/vip-mtls-host:trixie $(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
 

@@ -318,7 +318,7 @@ client_cert:
     mode: {description: "File mode, octal", type: str}
     owner: {description: Owner name, type: str}
     group: {description: Group name, type: str}
-    error: {description: Why the file could not be described, type: str}
+    error: {description: "Why the file could not be described; null when it could", type: str}
   sample:
     path: /etc/vip-mtls/client.crt
     exists: true

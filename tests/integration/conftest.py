@@ -22,6 +22,9 @@ PORT = int(os.environ.get("VIP_MTLS_TEST_PORT", "9443"))
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it")
 HOST_COUNT = 6
 VENV_BIN = Path(sys.executable).parent
+# The shape of every vip.mtls module result of this session's playbook runs, one JSON line each, written by
+# callback_plugins/vip_mtls_results.py; test_docs.py compares them with the modules' RETURN documentation.
+RESULTS_LOG = BUILD / ("module-results-%d.jsonl" % os.getpid())
 
 
 def run(cmd, check=True, **kwargs):
@@ -41,8 +44,27 @@ def ansible_env():
         ANSIBLE_INTERPRETER_PYTHON="/usr/bin/python3",
         ANSIBLE_RETRY_FILES_ENABLED="False",
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).resolve().parent / "callback_plugins"),
+        ANSIBLE_CALLBACKS_ENABLED="vip_mtls_results",
+        VIP_MTLS_RESULTS_LOG=str(RESULTS_LOG),
     )
     return env
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "after_all: runs after every other test of the session (see below)")
+    BUILD.mkdir(exist_ok=True)
+    RESULTS_LOG.unlink(missing_ok=True)  # a pid reused from an earlier session
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked after_all (test_docs.py's comparison of every recorded module result with RETURN) go last,
+    when every other test has run its playbooks."""
+    items.sort(key=lambda item: item.get_closest_marker("after_all") is not None)
+
+
+def pytest_unconfigure(config):
+    RESULTS_LOG.unlink(missing_ok=True)
 
 
 class PlaybookRun:
