@@ -182,50 +182,85 @@ EXAMPLES = r"""
 RETURN = r"""
 subject:
   description: Subject of the client certificate (RFC 4514).
-  returned: success
+  returned: when O(state=present)
   type: str
 issuer:
   description: Issuer of the client certificate (RFC 4514).
-  returned: success
+  returned: when O(state=present)
   type: str
 serial:
   description: Serial number, hexadecimal.
-  returned: success
+  returned: when O(state=present)
   type: str
 not_before:
   description: Start of validity, ISO 8601.
-  returned: success
+  returned: when O(state=present)
   type: str
 not_after:
   description: End of validity, ISO 8601.
-  returned: success
+  returned: when O(state=present)
   type: str
 days_remaining:
   description: Whole days until the certificate expires.
-  returned: success
+  returned: when O(state=present)
   type: int
 fingerprint_sha256:
   description: SHA-256 of the certificate's DER bytes, colon-separated upper-case hex.
-  returned: success
+  returned: when O(state=present)
   type: str
 previous_not_after:
   description: End of validity of the certificate that was at O(cert_path) before this run (null if none).
-  returned: success
+  returned: when O(state=present), unless O(validate_only=true)
   type: str
 previous_fingerprint_sha256:
   description: SHA-256 fingerprint of the certificate that was at O(cert_path) before this run (null if none).
-  returned: success
+  returned: when O(state=present), unless O(validate_only=true)
   type: str
 backups:
   description: Backup files made by O(backup=true).
-  returned: success
+  returned: when O(state=present), unless O(validate_only=true)
   type: list
   elements: str
 files:
-  description: Output kind (cert, key, chain, combined, pkcs12, keystore) to path.
-  returned: success
+  description: Output kind to path, for every output written or checked; empty with O(state=absent).
+  returned: unless O(validate_only=true)
   type: dict
   sample: {"cert": "/etc/vip-mtls/client.crt", "key": "/etc/vip-mtls/client.key"}
+  contains:
+    cert:
+      description: O(cert_path).
+      type: str
+      returned: with O(state=present)
+    key:
+      description: O(key_path).
+      type: str
+      returned: with O(state=present)
+    chain:
+      description: O(chain_path).
+      type: str
+      returned: when the input has a chain
+    combined:
+      description: O(combined_path).
+      type: str
+      returned: when O(combined_path) is set
+    pkcs12:
+      description: O(pkcs12_path).
+      type: str
+      returned: when O(pkcs12_path) is set
+    keystore:
+      description: O(keystore_path).
+      type: str
+      returned: when O(keystore_path) is set
+removed:
+  description: With O(state=absent), the files removed (in check mode, that would be removed).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+validated:
+  description: Set by O(validate_only=true) - the input was opened and checked; the host was not contacted.
+  returned: when O(validate_only=true)
+  type: bool
+  sample: true
 """
 
 import json

@@ -188,10 +188,11 @@ EXAMPLES = r"""
   vip.mtls.mtls_info:
   register: info
 
-- name: The same, with the live check against VIP User Services and a corporate root
+- name: The same, with the live check against VIP User Services (through the proxy) and a corporate root
   vip.mtls.mtls_info:
     urls:
       - https://userservices-auth.vip.symantec.com/vipuserservices/QueryService_1_8
+    proxy: http://proxy.example.internal:3128
     roots:
       - name: digicert-global-root-g2
         fingerprint_sha256: "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
@@ -221,6 +222,13 @@ python:
   returned: always
   type: dict
   sample: {version: "3.11.2", executable: /usr/bin/python3}
+  contains:
+    version:
+      description: Its version.
+      type: str
+    executable:
+      description: Its path.
+      type: str
 system_store:
   description: The OS trust store.
   returned: always
@@ -231,14 +239,15 @@ system_store:
       type: str
       sample: debian
     anchor_dir:
-      description: The store's local anchor directory.
+      description: The store's local anchor directory; null when the family is unknown.
       type: str
       sample: /usr/local/share/ca-certificates
     anchor_dir_writable:
       description: Whether the anchor directory (or its nearest existing ancestor) can be written.
       type: bool
+      returned: when the family is known
     bundle:
-      description: The extracted bundle that clients read.
+      description: The extracted bundle that clients read; null when the family is unknown.
       type: str
       sample: /etc/ssl/certs/ca-certificates.crt
     bundle_certificates:
@@ -256,6 +265,25 @@ system_store:
           subject: "CN=DigiCert Global Root G2,OU=www.digicert.com,O=DigiCert Inc,C=US"
           not_after: "2038-01-15T12:00:00+00:00"
           days_remaining: 4420
+      contains:
+        name:
+          description: The file name without C(.crt).
+          type: str
+        path:
+          description: The file.
+          type: str
+        fingerprint_sha256:
+          description: SHA-256 of the certificate, colon-separated upper-case hex.
+          type: str
+        subject:
+          description: Subject (RFC 4514); null if the certificate does not let it be read.
+          type: str
+        not_after:
+          description: End of validity (ISO 8601); null if it cannot be read.
+          type: str
+        days_remaining:
+          description: Whole days left, negative once expired; null if the end of validity cannot be read.
+          type: int
     error:
       description: Why the store could not be read completely; null when it could.
       type: str
@@ -285,40 +313,89 @@ roots:
       description: Whether the Java keystore holds it; null unless O(java=true) and the keystore was read.
       type: bool
 g2_present:
-  description: Whether DigiCert Global Root G2 is in the extracted system bundle.
+  description: Whether DigiCert Global Root G2 is in the extracted system bundle; null when it cannot be read.
   returned: always
   type: bool
 g1_present:
-  description: Whether DigiCert Global Root CA (G1) is in the extracted system bundle.
+  description: Whether DigiCert Global Root CA (G1) is in the extracted system bundle; null when it cannot be read.
   returned: always
   type: bool
 bundles:
-  description: One entry per O(bundles) - path, exists, certificates (count), error.
+  description: One entry per O(bundles).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The bundle file.
+      type: str
+    exists:
+      description: Whether it exists.
+      type: bool
+    certificates:
+      description: Distinct certificates in it; null when it is missing or cannot be read.
+      type: int
+    error:
+      description: Why it could not be read; null when it could (a missing file is no error).
+      type: str
 java:
-  description: The Java keystore listed (keystore, entries, error); null unless O(java=true).
+  description: The Java keystore listed; null unless O(java=true).
   returned: always
   type: dict
+  contains:
+    keystore:
+      description: The keystore file; null when none was found (see C(error)).
+      type: str
+    entries:
+      description: Entries in it; null when it could not be listed.
+      type: int
+    error:
+      description: Why it could not be listed (no Java, no keystore, wrong password); null when it could.
+      type: str
 client_cert:
   description: The client certificate; null when O(client_cert) is empty.
   returned: always
   type: dict
   contains:
-    path: {description: The file, type: str}
-    exists: {description: Whether the file exists, type: bool}
-    subject: {description: Subject (RFC 4514), type: str}
-    issuer: {description: Issuer (RFC 4514), type: str}
-    not_after: {description: End of validity (ISO 8601), type: str}
-    days_remaining: {description: "Whole days left, negative once expired", type: int}
-    expired: {description: Whether it has expired, type: bool}
-    expiring: {description: Whether fewer than O(warn_days) are left, type: bool}
-    fingerprint_sha256: {description: SHA-256 of the certificate, type: str}
-    mode: {description: "File mode, octal", type: str}
-    owner: {description: Owner name, type: str}
-    group: {description: Group name, type: str}
-    error: {description: "Why the file could not be described; null when it could", type: str}
+    path:
+      description: The file.
+      type: str
+    exists:
+      description: Whether the file exists.
+      type: bool
+    subject:
+      description: Subject (RFC 4514); null when the file is missing or holds no certificate.
+      type: str
+    issuer:
+      description: Issuer (RFC 4514); null when the file is missing or holds no certificate.
+      type: str
+    not_after:
+      description: End of validity (ISO 8601); null when the file is missing or holds no certificate.
+      type: str
+    days_remaining:
+      description: Whole days left, negative once expired; null when the file is missing or holds no certificate.
+      type: int
+    expired:
+      description: Whether it has expired; null when the file is missing or holds no certificate.
+      type: bool
+    expiring:
+      description: Whether fewer than O(warn_days) are left; null when the file is missing or holds no certificate.
+      type: bool
+    fingerprint_sha256:
+      description: SHA-256 of the certificate; null when the file is missing or holds no certificate.
+      type: str
+    mode:
+      description: File mode, octal; null when the file is missing.
+      type: str
+    owner:
+      description: Owner name; null when the file is missing.
+      type: str
+    group:
+      description: Group name; null when the file is missing.
+      type: str
+    error:
+      description: Why the file could not be described; null when it could (a missing file is no error).
+      type: str
   sample:
     path: /etc/vip-mtls/client.crt
     exists: true
@@ -331,15 +408,35 @@ client_cert:
     owner: root
     group: root
 client_key:
-  description: Path, exists, mode, owner, group and others_can_read of O(client_key) (never its content); null without O(client_key).
+  description: The private key file (never its content); null without O(client_key).
   returned: always
   type: dict
   sample: {path: /etc/vip-mtls/client.key, exists: true, mode: "0640", owner: root, group: vipapp, others_can_read: false}
+  contains:
+    path:
+      description: The file.
+      type: str
+    exists:
+      description: Whether it exists.
+      type: bool
+    mode:
+      description: File mode, octal; null when the file is missing.
+      type: str
+    owner:
+      description: Owner name; null when the file is missing.
+      type: str
+    group:
+      description: Group name; null when the file is missing.
+      type: str
+    others_can_read:
+      description: Whether users other than owner and group may read it; null when the file is missing.
+      type: bool
 checks:
   description:
     - One per O(urls), the result of the live check as M(vip.mtls.mtls_check) returns it (ok, reason, stage,
       hint, detail, tls_version, http_status, anchor, server_chain...), plus C(url) and C(client_cert_sent).
-    - A request that cannot be a probe (for example an C(http://) URL) has reason C(usage_error).
+    - A request that cannot be a probe (for example an C(http://) URL) has reason C(usage_error) and only
+      C(ok), C(reason), C(stage), C(hint), C(detail), C(anchor), C(url) and C(client_cert_sent).
   returned: always
   type: list
   elements: dict
@@ -348,9 +445,52 @@ checks_ok:
   returned: always
   type: bool
 preflight:
-  description: The pre-flight checks - writable (path, checked, ok, detail), resolved (name, ok, addresses, detail), problems, ok.
+  description: The pre-flight checks.
   returned: always
   type: dict
+  contains:
+    writable:
+      description: One per O(preflight_writable) (and the anchor directory with O(preflight_system_store=true)).
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The directory asked about.
+          type: str
+        checked:
+          description: The path really checked, the directory or its nearest existing ancestor.
+          type: str
+        ok:
+          description: Whether it can be created or written.
+          type: bool
+        detail:
+          description: Why not; null when it can.
+          type: str
+    resolved:
+      description: One per O(preflight_resolve).
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The host name.
+          type: str
+        ok:
+          description: Whether it resolved.
+          type: bool
+        addresses:
+          description: Its addresses.
+          type: list
+          elements: str
+        detail:
+          description: The resolver's error; null when it resolved.
+          type: str
+    problems:
+      description: One message per failed pre-flight check.
+      type: list
+      elements: str
+    ok:
+      description: Whether every pre-flight check passed.
+      type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule

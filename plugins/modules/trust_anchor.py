@@ -194,32 +194,86 @@ EXAMPLES = r"""
 
 RETURN = r"""
 anchors:
-  description: One entry per certificate.
+  description:
+    - One entry per certificate of O(src) or O(content); empty for O(state=absent) by O(fingerprint_sha256) alone.
   returned: always
   type: list
   elements: dict
   contains:
     subject:
-      description: Subject distinguished name (RFC 4514).
+      description: Subject distinguished name (RFC 4514); null with O(state=absent).
       type: str
+    issuer:
+      description: Issuer distinguished name (RFC 4514).
+      type: str
+      returned: when O(validate_only=true)
+    serial:
+      description: Serial number, hexadecimal.
+      type: str
+      returned: when O(validate_only=true)
+    not_before:
+      description: Start of validity, ISO 8601.
+      type: str
+      returned: when O(validate_only=true)
     fingerprint_sha256:
       description: SHA-256 of the DER bytes, colon-separated upper-case hex.
       type: str
     not_after:
-      description: End of validity, ISO 8601.
+      description: End of validity, ISO 8601; null with O(state=absent).
       type: str
     path:
-      description: The managed anchor file.
+      description:
+        - The managed anchor file of the V(system) store; null when O(stores) has no V(system), when the anchor
+          is not (or no longer) there, and with O(validate_only=true).
       type: str
 stores:
-  description: Per store, whether it changed, its anchor paths and whether it was refreshed.
-  returned: always
+  description: Per store kind in O(stores), what happened there.
+  returned: unless O(validate_only=true)
   type: dict
-  sample: {"system": {"changed": true, "paths": ["/usr/local/share/ca-certificates/demo.crt"], "refreshed": true}}
+  sample: {"system": {"changed": true, "paths": ["/usr/local/share/ca-certificates/demo.crt"], "removed": [], "refreshed": true}}
+  contains:
+    system:
+      description: The operating system's store.
+      type: dict
+      returned: when O(stores) contains V(system)
+      contains: &store_result
+        changed:
+          description: Whether this store changed.
+          type: bool
+        paths:
+          description:
+            - Where the anchors are - the anchor files (V(system)), C(KEYSTORE#ALIAS) entries (V(java)), the
+              bundle files (V(bundle)); empty with O(state=absent).
+          type: list
+          elements: str
+        removed:
+          description:
+            - What was removed - anchor files (V(system)), C(KEYSTORE#ALIAS) entries (V(java)), the bundle files
+              that lost a block (V(bundle)).
+          type: list
+          elements: str
+        refreshed:
+          description: Whether the store's refresh command ran.
+          type: bool
+    java:
+      description: The Java keystore.
+      type: dict
+      returned: when O(stores) contains V(java)
+      contains: *store_result
+    bundle:
+      description: The PEM bundles, together.
+      type: dict
+      returned: when O(stores) contains V(bundle)
+      contains: *store_result
 refreshed:
   description: Whether any store's refresh command ran.
-  returned: always
+  returned: unless O(validate_only=true)
   type: bool
+validated:
+  description: Set by O(validate_only=true) - the input was read and checked; the host was not contacted.
+  returned: when O(validate_only=true)
+  type: bool
+  sample: true
 """
 
 from ansible.module_utils.basic import AnsibleModule

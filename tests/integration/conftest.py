@@ -24,7 +24,8 @@ HOST_COUNT = 6
 VENV_BIN = Path(sys.executable).parent
 # The shape of every vip.mtls module result of this session's playbook runs, one JSON line each, written by
 # callback_plugins/vip_mtls_results.py; test_docs.py compares them with the modules' RETURN documentation.
-RESULTS_LOG = BUILD / ("module-results-%d.jsonl" % os.getpid())
+# Emptied when a session starts, kept after it for a look (one per port, like the stand-in).
+RESULTS_LOG = BUILD / ("module-results-%d.jsonl" % PORT)
 
 
 def run(cmd, check=True, **kwargs):
@@ -54,17 +55,13 @@ def ansible_env():
 def pytest_configure(config):
     config.addinivalue_line("markers", "after_all: runs after every other test of the session (see below)")
     BUILD.mkdir(exist_ok=True)
-    RESULTS_LOG.unlink(missing_ok=True)  # a pid reused from an earlier session
+    RESULTS_LOG.unlink(missing_ok=True)
 
 
 def pytest_collection_modifyitems(items):
     """Tests marked after_all (test_docs.py's comparison of every recorded module result with RETURN) go last,
     when every other test has run its playbooks."""
     items.sort(key=lambda item: item.get_closest_marker("after_all") is not None)
-
-
-def pytest_unconfigure(config):
-    RESULTS_LOG.unlink(missing_ok=True)
 
 
 class PlaybookRun:

@@ -25,7 +25,8 @@ MODULES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..
 COMMON_KEYS = frozenset((
     "changed", "failed", "msg", "invocation", "warnings", "deprecations", "diff", "skipped", "skip_reason",
     "exception", "censored", "item", "ansible_loop_var", "ansible_index_var", "_ansible_no_log",
-    "_ansible_verbose_always", "_ansible_item_label", "attempts",
+    "_ansible_verbose_always", "_ansible_item_label", "attempts", "failed_when_result",
+    "failed_when_suppressed_exception",
 ))
 # A documented value may be null only when its description says so.
 _SAYS_NULL = re.compile(r"\bnull\b", re.IGNORECASE)
