@@ -177,6 +177,13 @@ EXAMPLES = r"""
     group: vipapp
     key_mode: '0640'
   become: true
+
+- name: Check a renewed PKCS#12 before the change window, on the controller only (no host is contacted)
+  vip.mtls.client_cert:
+    src: files/vip_certificate.p12
+    passphrase: "{{ vault_vip_p12_passphrase }}"
+    min_days_valid: 30
+    validate_only: true
 """
 
 RETURN = r"""

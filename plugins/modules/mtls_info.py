@@ -200,7 +200,7 @@ EXAMPLES = r"""
         fingerprint_sha256: "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
       - name: corp-root
         fingerprint_sha256: "ab:cd:..."
-    bundles: [/etc/php/ca.pem]
+    bundles: [/etc/ssl/app-ca.pem]
     java: true
   register: info
 

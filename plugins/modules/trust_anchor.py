@@ -183,11 +183,24 @@ EXAMPLES = r"""
       - CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F
   become: true
 
-- name: Remove an anchor this module installed (named by its pin, so nothing else goes)
+- name: Also put G2 into the PEM bundle an application reads (its curl.cainfo), creating the file if missing
+  vip.mtls.trust_anchor:
+    src: DigiCertGlobalRootG2.crt.pem
+    name: digicert-global-root-g2
+    fingerprint_sha256:
+      - CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F
+    stores: [bundle]
+    bundles: [/etc/ssl/app-ca.pem]
+    create_bundle: true
+  become: true
+
+- name: Stop trusting G1, installed by an earlier rollout, once every endpoint chains to G2
   vip.mtls.trust_anchor:
     name: digicert-global-root-ca
-    fingerprint_sha256:
+    fingerprint_sha256:  # only an anchor of this name holding this certificate is removed
       - 43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61
+    stores: [system, bundle]
+    bundles: [/etc/ssl/app-ca.pem]
     state: absent
   become: true
 """

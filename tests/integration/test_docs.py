@@ -63,6 +63,9 @@ EXTRA_CONTAINS = {"mtls_info": {"checks[]": _CHECK_ITEM}}
 NEVER_SEEN_NON_NULL = {
     ("mtls_info", "system_store.error"): "only on a host whose store cannot be read (unknown OS family)",
     ("mtls_info", "client_cert.error"): "only for a certificate file that cannot be read or parsed",
+    ("mtls_info", "bundles[].error"): "only for a bundle that exists but cannot be read",
+    ("mtls_info", "preflight.writable[].detail"): "root may write every directory of the test hosts "
+                                                  "(unit tests in test_info.py cover a failing pre-flight)",
 }
 
 
@@ -139,8 +142,14 @@ def test_examples_run_on_a_host_against_the_standin(tmp_path, standin, docs_host
     passphrase = (pki / "client.p12.pass").read_text()
 
     # What the examples expect on the host already: the stand-in's root trusted (as DigiCert's roots are on a
-    # real host), its CA file, and the combined PEM and PKCS#12 forms of the client certificate.
+    # real host), its CA file, the combined PEM and PKCS#12 forms of the client certificate, and G1 from an
+    # earlier rollout in the system store and an application's bundle (for the example that removes it).
+    g1 = ROOT / "roles/vip_trust/files/digicert-global-root-ca.crt"
     setup = [
+        {"name": "G1 from an earlier rollout", "become": True,
+         "vip.mtls.trust_anchor": {"content": g1.read_text(), "name": "digicert-global-root-ca",
+                                   "fingerprint_sha256": [pem_file_fingerprint(g1)], "stores": ["system", "bundle"],
+                                   "bundles": ["/etc/ssl/app-ca.pem"], "create_bundle": True}},
         {"name": "Trust the stand-in's root", "become": True,
          "vip.mtls.trust_anchor": {"content": root_pem, "name": "vip-test-root",
                                    "fingerprint_sha256": [values["test_root_fingerprint"]]}},
@@ -190,6 +199,13 @@ def test_examples_run_on_a_host_against_the_standin(tmp_path, standin, docs_host
     # The examples really did what they say on the host.
     g2 = result.results(host, "Trust DigiCert Global Root G2 (the root of the VIP API hosts), pinned")[0]
     assert g2["anchors"][0]["path"] == "/usr/local/share/ca-certificates/digicert-global-root-g2.crt", g2
+    g1_gone = result.results(host, "Stop trusting G1, installed by an earlier rollout, once every endpoint chains to G2")
+    assert g1_gone[0]["stores"]["system"]["removed"] == [
+        "/usr/local/share/ca-certificates/digicert-global-root-ca.crt"], g1_gone
+    assert g1_gone[0]["stores"]["bundle"]["removed"] == ["/etc/ssl/app-ca.pem"], g1_gone
+    validated = result.results(host, "Check a renewed PKCS#12 before the change window, on the controller only "
+                                     "(no host is contacted)")
+    assert validated[0]["validated"] is True and validated[0]["days_remaining"] > 30, validated
     proxied = result.results(host, "Prove the VIP application answers, through the corporate proxy, trusting only G2")
     assert proxied[0]["proxy"] == "http://svc-vip:********@127.0.0.1:%d" % proxy, proxied
     assert EXAMPLE_PROXY_PASSWORD not in result.stdout

@@ -205,10 +205,19 @@ def test_g1_back_in_bundle_and_cacerts_with_the_role_and_gone_with_absent(java_h
                 state: absent
                 stores: [system, java]
               tags: [absent]
+            - name: Audit the host, Java keystore included
+              vip.mtls.mtls_info:
+                java: true
+              tags: [audit]
         """ % G1))
     installed = ansible_playbook(str(playbook), java_hosts["inventory"], "--limit", host, "--skip-tags", "absent")
     assert installed.rc == 0, installed
     assert G1 in host_bundle_fingerprints(host) and G1 in cacerts_entries(host).values()
+    # The audit sees what the role did, in the system bundle and in the JRE's cacerts (listed with keytool).
+    audit = installed.results(host, "Audit the host, Java keystore included")[0]
+    g1_found = [r for r in audit["roots"] if r["fingerprint_sha256"] == G1][0]
+    assert g1_found["in_system_bundle"] is True and g1_found["in_java"] is True, audit["roots"]
+    assert audit["java"]["error"] is None and audit["java"]["entries"] == len(cacerts_entries(host)), audit["java"]
 
     removed = ansible_playbook(str(playbook), java_hosts["inventory"], "--limit", host, "--tags", "absent")
     assert removed.rc == 0, removed

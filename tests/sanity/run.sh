@@ -10,15 +10,14 @@
 #
 # ansible-test refuses to run from .build/collections/ansible_collections/vip/mtls, which is a symlink to
 # the repository root, so the collection's files (git ls-files -co --exclude-standard: uncommitted work is
-# checked too) are copied into a real tree, .build/ansible-test/ansible_collections/vip/mtls, and
-# ansible-test runs there. Results: that tree's tests/output/.
+# checked too) are copied into a real tree, .build/ansible-test/COMMAND/ansible_collections/vip/mtls (one per
+# command, so sanity and units can run at the same time), and ansible-test runs there. Results: that tree's
+# tests/output/.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 VENV=${VENV:-$ROOT/.venv}
-WORK=$ROOT/.build/ansible-test
-TREE=$WORK/ansible_collections/vip/mtls
 ANSIBLE_TEST=$VENV/bin/ansible-test
 CACHE=$HOME/.ansible/test/cache
 
@@ -26,6 +25,8 @@ usage() { echo "usage: $0 sanity|units [--all-pythons] [ansible-test arguments..
 (($# >= 1)) || usage
 COMMAND=$1
 shift
+WORK=$ROOT/.build/ansible-test/$COMMAND
+TREE=$WORK/ansible_collections/vip/mtls
 ALL_PYTHONS=0
 if [[ ${1:-} == --all-pythons ]]; then ALL_PYTHONS=1; shift; fi
 [[ $COMMAND == sanity || $COMMAND == units ]] || usage
