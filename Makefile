@@ -16,13 +16,16 @@ export PYTHON := $(VENV)/bin/python
 .PHONY: help setup machine venv image demo demo-clean test test-unit test-integration test-full build clean \
 	demo-installed changelog-preview lint molecule molecule-full
 .PHONY: test-compat image-oldest
+.PHONY: sanity units
 
 help:
 	@echo "make demo        - roll out to 3 local test hosts against a local mTLS stand-in, twice"
 	@echo "make demo-clean  - remove the demo hosts, stand-in and files"
-	@echo "make test        - lint, unit + integration tests on real test hosts, one molecule scenario (what CI runs)"
-	@echo "make test-full   - make test, then the integration suite on Debian trixie and every molecule scenario"
+	@echo "make test        - lint, sanity, unit + integration tests on real test hosts, one molecule scenario, compat (CI)"
+	@echo "make test-full   - make test, then units on every Python, the compat suite in full, trixie, every molecule scenario"
 	@echo "make lint        - ansible-lint, production profile, offline"
+	@echo "make sanity      - ansible-test sanity, every test (compile and import on Python 3.8-3.13 where found)"
+	@echo "make units       - the unit tests through ansible-test units (make test-unit: plain pytest)"
 	@echo "make molecule    - molecule scenario vip_mtls on bookworm (make molecule-full: every scenario, both suites)"
 	@echo "make test-compat - oldest and newest controller stacks, oldest target (Debian 11); part of make test"
 	@echo "make build       - build the collection tarball into .build/"
@@ -56,11 +59,21 @@ demo: setup image
 demo-clean:
 	bash demo/clean.sh
 
+# The unit tests run once, through ansible-test units (in its own venv with tests/unit/requirements.txt).
 test: setup image
 	$(MAKE) --no-print-directory lint
-	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit tests/integration
+	bash tests/sanity/run.sh sanity
+	bash tests/sanity/run.sh units
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
 	$(MAKE) --no-print-directory molecule
 	$(MAKE) test-compat
+
+# ansible-test on a real copy of the collection (.build/ansible-test; see tests/sanity/run.sh). No ignore file.
+sanity: setup
+	bash tests/sanity/run.sh sanity
+
+units: setup
+	bash tests/sanity/run.sh units
 
 test-unit: setup
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit
@@ -68,9 +81,10 @@ test-unit: setup
 test-integration: setup image
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
 
-# Slower matrix, not run by CI: the integration suite again on Debian trixie hosts, every molecule scenario on
-# bookworm and trixie.
+# Slower matrix, not run by CI: the unit tests on every controller Python found (3.11-3.13), the compat suite in
+# full, the integration suite again on Debian trixie hosts, every molecule scenario on bookworm and trixie.
 test-full: test
+	bash tests/sanity/run.sh units --all-pythons
 	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider $(COMPAT_UNIT_SKIP)
 	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider tests/integration $(COMPAT_FULL_SKIP)
 	$(MAKE) image SUITE=trixie

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Count the remote executions (SSH sessions) per task in an `ansible-playbook -vvv` log of one host.
 
 With pipelining each module call, and each loop item, is one `SSH: EXEC` (a file transfer adds its own: mkdir, sftp put, rm); controller-only tasks

@@ -25,7 +25,7 @@ containers() { podman ps -a --format '{{.Names}}' | grep -E "^$PREFIX-([0-9]+|pr
 cleanup() {
     local c
     for c in $(containers); do podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
-    podman network exists "$NET" && podman network rm -f "$NET" >/dev/null 2>&1 || true
+    if podman network exists "$NET"; then podman network rm -f "$NET" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 cleanup

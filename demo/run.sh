@@ -48,7 +48,7 @@ DEMO_ROOT_FP=$(openssl x509 -in "$PKI/root-ca.crt" -noout -fingerprint -sha256 |
 run_rollout() {
   "$VENV_BIN/ansible-playbook" vip.mtls.rollout -i "$DEMO/inventory.ini" \
     --vault-password-file "$DEMO/vault-pass" -e @"$DEMO/vault.yml" -e @demo/vars.yml \
-    -e vip_demo_dir="$DEMO" -e vip_demo_root_fingerprint="$DEMO_ROOT_FP" -e vip_demo_port="$PORT" "$@"
+    -e vip_demo_dir="$DEMO" -e vip_demo_root_fingerprint="$DEMO_ROOT_FP" -e vip_demo_port="$PORT"
 }
 
 echo "== rollout, first run"

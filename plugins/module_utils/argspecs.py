@@ -33,7 +33,7 @@ TRUST_ANCHOR = dict(
 CLIENT_CERT = dict(
     src=dict(type="str"),
     cert_src=dict(type="str"),
-    key_src=dict(type="str"),
+    key_src=dict(type="str", no_log=False),  # a file name, not a key
     remote_src=dict(type="bool", default=False),
     passphrase=dict(type="str", no_log=True),
     key_passphrase=dict(type="str", no_log=True),
@@ -48,11 +48,11 @@ CLIENT_CERT = dict(
     keystore_path=dict(type="path"),
     keystore_type=dict(type="str", default="PKCS12", choices=["PKCS12", "JKS"]),
     keystore_password=dict(type="str", no_log=True),
-    keystore_alias=dict(type="str", default="vip-client"),
+    keystore_alias=dict(type="str", default="vip-client", no_log=False),
     key_output_passphrase=dict(type="str", no_log=True),
     owner=dict(type="str"),
     group=dict(type="str"),
-    key_mode=dict(type="raw", default="0600"),
+    key_mode=dict(type="raw", default="0600", no_log=False),
     cert_mode=dict(type="raw", default="0644"),
     dir_mode=dict(type="raw", default="0750"),
     warn_days=dict(type="int", default=30),

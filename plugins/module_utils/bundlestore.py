@@ -136,16 +136,16 @@ class BundleStore(object):
         if not stat.S_ISREG(st.st_mode):
             raise VipMtlsError("bundle %s is not a regular file; bundles lists PEM files" % self._named(target))
         if st.st_size > MAX_SIZE:
-            raise VipMtlsError("bundle %s is %d bytes, too large to be a PEM bundle" % (self._named(target),
-                                                                                         st.st_size))
+            raise VipMtlsError("bundle %s is %d bytes, too large to be a PEM bundle"
+                               % (self._named(target), st.st_size))
         try:
             with open(target, "rb") as handle:
                 data = handle.read(MAX_SIZE + 1)
         except OSError as exc:
             raise VipMtlsError("cannot read the bundle %s (%s)" % (self._named(target), exc))
         text = data.decode("latin-1")
-        if data.strip() and ("\x00" in text or not any(label.endswith("CERTIFICATE")
-                                                      for label, _b in _ANY_PEM.findall(text))):
+        has_certificate = any(label.endswith("CERTIFICATE") for label, _b in _ANY_PEM.findall(text))
+        if data.strip() and ("\x00" in text or not has_certificate):
             raise VipMtlsError(
                 "bundle %s does not look like a PEM bundle (%s); it was left untouched. Point bundles at a "
                 "file of PEM certificates" % (self._named(target),

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: client_cert
 short_description: Deploy a TLS client certificate and its private key with exact owner and modes
 version_added: 0.1.0
-author: vip.mtls developers
+author: vip.mtls developers (!UNKNOWN)
 description:
   - Deploys the client certificate that a mutual-TLS service such as Symantec/Broadcom VIP Services demands,
     its private key and (when the input has one) its chain, as PEM files.
@@ -147,11 +147,19 @@ options:
         to validate every input before the first change on any host.
     type: bool
     default: false
+  _outputs:
+    description:
+      - Internal, never set it in a task. The action plugin renders every output on the controller and hands
+        them to the module on the host in this one string (so that no_log masks only it).
+    type: str
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    details: The input is opened and checked on the controller as in a real run; nothing is written.
   diff_mode:
     support: full
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     details: The diff shows paths, certificate fingerprints, modes and owners; never key material.
 notes:
   - Needs root on the target (C(become)) to set the owner.
@@ -169,55 +177,97 @@ EXAMPLES = r"""
     group: vipapp
     key_mode: '0640'
   become: true
+
+- name: Check a renewed PKCS#12 before the change window, on the controller only (no host is contacted)
+  vip.mtls.client_cert:
+    src: files/vip_certificate.p12
+    passphrase: "{{ vault_vip_p12_passphrase }}"
+    min_days_valid: 30
+    validate_only: true
 """
 
 RETURN = r"""
 subject:
   description: Subject of the client certificate (RFC 4514).
-  returned: success
+  returned: when O(state=present)
   type: str
 issuer:
   description: Issuer of the client certificate (RFC 4514).
-  returned: success
+  returned: when O(state=present)
   type: str
 serial:
   description: Serial number, hexadecimal.
-  returned: success
+  returned: when O(state=present)
   type: str
 not_before:
   description: Start of validity, ISO 8601.
-  returned: success
+  returned: when O(state=present)
   type: str
 not_after:
   description: End of validity, ISO 8601.
-  returned: success
+  returned: when O(state=present)
   type: str
 days_remaining:
   description: Whole days until the certificate expires.
-  returned: success
+  returned: when O(state=present)
   type: int
 fingerprint_sha256:
   description: SHA-256 of the certificate's DER bytes, colon-separated upper-case hex.
-  returned: success
+  returned: when O(state=present)
   type: str
 previous_not_after:
   description: End of validity of the certificate that was at O(cert_path) before this run (null if none).
-  returned: success
+  returned: when O(state=present), unless O(validate_only=true)
   type: str
 previous_fingerprint_sha256:
   description: SHA-256 fingerprint of the certificate that was at O(cert_path) before this run (null if none).
-  returned: success
+  returned: when O(state=present), unless O(validate_only=true)
   type: str
 backups:
   description: Backup files made by O(backup=true).
-  returned: success
+  returned: when O(state=present), unless O(validate_only=true)
   type: list
   elements: str
 files:
-  description: Output kind (cert, key, chain, combined, pkcs12, keystore) to path.
-  returned: success
+  description: Output kind to path, for every output written or checked; empty with O(state=absent).
+  returned: unless O(validate_only=true)
   type: dict
   sample: {"cert": "/etc/vip-mtls/client.crt", "key": "/etc/vip-mtls/client.key"}
+  contains:
+    cert:
+      description: O(cert_path).
+      type: str
+      returned: with O(state=present)
+    key:
+      description: O(key_path).
+      type: str
+      returned: with O(state=present)
+    chain:
+      description: O(chain_path).
+      type: str
+      returned: when the input has a chain
+    combined:
+      description: O(combined_path).
+      type: str
+      returned: when O(combined_path) is set
+    pkcs12:
+      description: O(pkcs12_path).
+      type: str
+      returned: when O(pkcs12_path) is set
+    keystore:
+      description: O(keystore_path).
+      type: str
+      returned: when O(keystore_path) is set
+removed:
+  description: With O(state=absent), the files removed (in check mode, that would be removed).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+validated:
+  description: Set by O(validate_only=true) - the input was opened and checked; the host was not contacted.
+  returned: when O(validate_only=true)
+  type: bool
+  sample: true
 """
 
 import json

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: mtls_check
 short_description: Prove that this host can call a mutual-TLS HTTPS service
 version_added: 0.1.0
-author: vip.mtls developers
+author: vip.mtls developers (!UNKNOWN)
 description:
   - Opens one HTTPS connection from the target host to O(url), presenting the client certificate, and
     sends one HTTP request, directly or through an HTTP CONNECT proxy. Succeeds when the handshake
@@ -154,6 +154,7 @@ attributes:
     description: Read-only; it runs in check mode as it does otherwise and never reports a change.
   diff_mode:
     support: none
+    description: Read-only, so there is never a difference to show.
 notes:
   - A TLS 1.3 server judges the client certificate after the client has finished its handshake, so its
     refusal arrives on the first read; it is still reported with RV(stage=tls).
@@ -187,8 +188,8 @@ EXAMPLES = r"""
 - name: Prove the VIP application answers, through the corporate proxy, trusting only G2
   vip.mtls.mtls_check:
     url: https://userservices-auth.vip.symantec.com/vipuserservices/QueryService_1_8
-    client_pkcs12: /etc/vip-mtls/vip.p12
-    client_pkcs12_passphrase: "{{ vault_vip_p12_password }}"
+    client_cert: /etc/vip-mtls/client.crt
+    client_key: /etc/vip-mtls/client.key
     proxy: "http://svc-vip:{{ vault_proxy_password }}@proxy.example.internal:3128"
     anchors:
       - /usr/local/share/ca-certificates/digicert-global-root-g2.crt
@@ -196,6 +197,12 @@ EXAMPLES = r"""
     retries: 2
     delay: 2
     timeout: 20
+
+- name: Check with the VIP PKCS#12 file itself (needs python3-cryptography on the host)
+  vip.mtls.mtls_check:
+    url: https://userservices-auth.vip.symantec.com/vipuserservices/QueryService_1_8
+    client_pkcs12: /etc/vip-mtls/vip.p12
+    client_pkcs12_passphrase: "{{ vault_vip_p12_passphrase }}"
 
 - name: Test one node behind the load balancer, under the service name
   vip.mtls.mtls_check:
@@ -247,22 +254,22 @@ detail:
   type: str
   sample: "after the TLS handshake, before any HTTP answer: [SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required"
 tls_version:
-  description: Negotiated TLS version, when the handshake completed.
+  description: Negotiated TLS version when the handshake completed, else null.
   returned: always
   type: str
   sample: TLSv1.3
 cipher:
-  description: Negotiated cipher suite, when the handshake completed.
+  description: Negotiated cipher suite when the handshake completed, else null.
   returned: always
   type: str
   sample: TLS_AES_256_GCM_SHA384
 http_status:
-  description: HTTP status code of the answer, when one arrived.
+  description: HTTP status code of the answer when one arrived, else null.
   returned: always
   type: int
   sample: 200
 address:
-  description: The C(ip:port) the TCP connection was made to (with a proxy, the proxy's).
+  description: The C(ip:port) the TCP connection was made to (with a proxy, the proxy's); null before any connection.
   returned: always
   type: str
   sample: "192.0.2.10:443"

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: mtls_info
 short_description: Report, in one call, what a host holds for mutual TLS and whether it works
 version_added: 0.1.0
-author: vip.mtls developers
+author: vip.mtls developers (!UNKNOWN)
 description:
   - Gathers on the target, read-only and in one module call, everything an audit of a mutual-TLS client
     needs to know.
@@ -190,6 +190,7 @@ attributes:
     description: Read-only; runs the same in check mode and never reports a change.
   diff_mode:
     support: none
+    description: Read-only, so there is never a difference to show.
 notes:
   - Read-only. The local anchor files listed are all C(*.crt) files in the system store's anchor directory,
     those of this collection (named after the anchor's C(name)) and any others an administrator put there.
@@ -205,10 +206,11 @@ EXAMPLES = r"""
   vip.mtls.mtls_info:
   register: info
 
-- name: The same, with the live check against VIP User Services and a corporate root
+- name: The same, with the live check against VIP User Services (through the proxy) and a corporate root
   vip.mtls.mtls_info:
     urls:
       - https://userservices-auth.vip.symantec.com/vipuserservices/QueryService_1_8
+    proxy: http://proxy.example.internal:3128
     roots:
       - name: digicert-global-root-g2
         fingerprint_sha256: "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
@@ -216,7 +218,7 @@ EXAMPLES = r"""
         fingerprint_sha256: "43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61"
       - name: corp-root
         fingerprint_sha256: "ab:cd:..."
-    bundles: [/etc/php/ca.pem]
+    bundles: [/etc/ssl/app-ca.pem]
     java: true
   register: info
 
@@ -238,6 +240,13 @@ python:
   returned: always
   type: dict
   sample: {version: "3.11.2", executable: /usr/bin/python3}
+  contains:
+    version:
+      description: Its version.
+      type: str
+    executable:
+      description: Its path.
+      type: str
 system_store:
   description: The OS trust store.
   returned: always
@@ -248,14 +257,15 @@ system_store:
       type: str
       sample: debian
     anchor_dir:
-      description: The store's local anchor directory.
+      description: The store's local anchor directory; null when the family is unknown.
       type: str
       sample: /usr/local/share/ca-certificates
     anchor_dir_writable:
       description: Whether the anchor directory (or its nearest existing ancestor) can be written.
       type: bool
+      returned: when the family is known
     bundle:
-      description: The extracted bundle that clients read.
+      description: The extracted bundle that clients read; null when the family is unknown.
       type: str
       sample: /etc/ssl/certs/ca-certificates.crt
     bundle_certificates:
@@ -273,6 +283,25 @@ system_store:
           subject: "CN=DigiCert Global Root G2,OU=www.digicert.com,O=DigiCert Inc,C=US"
           not_after: "2038-01-15T12:00:00+00:00"
           days_remaining: 4420
+      contains:
+        name:
+          description: The file name without C(.crt).
+          type: str
+        path:
+          description: The file.
+          type: str
+        fingerprint_sha256:
+          description: SHA-256 of the certificate, colon-separated upper-case hex.
+          type: str
+        subject:
+          description: Subject (RFC 4514); null if the certificate does not let it be read.
+          type: str
+        not_after:
+          description: End of validity (ISO 8601); null if it cannot be read.
+          type: str
+        days_remaining:
+          description: Whole days left, negative once expired; null if the end of validity cannot be read.
+          type: int
     error:
       description: Why the store could not be read completely; null when it could.
       type: str
@@ -302,40 +331,89 @@ roots:
       description: Whether the Java keystore holds it; null unless O(java=true) and the keystore was read.
       type: bool
 g2_present:
-  description: Whether DigiCert Global Root G2 is in the extracted system bundle.
+  description: Whether DigiCert Global Root G2 is in the extracted system bundle; null when it cannot be read.
   returned: always
   type: bool
 g1_present:
-  description: Whether DigiCert Global Root CA (G1) is in the extracted system bundle.
+  description: Whether DigiCert Global Root CA (G1) is in the extracted system bundle; null when it cannot be read.
   returned: always
   type: bool
 bundles:
-  description: One entry per O(bundles) - path, exists, certificates (count), error.
+  description: One entry per O(bundles).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The bundle file.
+      type: str
+    exists:
+      description: Whether it exists.
+      type: bool
+    certificates:
+      description: Distinct certificates in it; null when it is missing or cannot be read.
+      type: int
+    error:
+      description: Why it could not be read; null when it could (a missing file is no error).
+      type: str
 java:
-  description: The Java keystore listed (keystore, entries, error); null unless O(java=true).
+  description: The Java keystore listed; null unless O(java=true).
   returned: always
   type: dict
+  contains:
+    keystore:
+      description: The keystore file; null when none was found (see C(error)).
+      type: str
+    entries:
+      description: Entries in it; null when it could not be listed.
+      type: int
+    error:
+      description: Why it could not be listed (no Java, no keystore, wrong password); null when it could.
+      type: str
 client_cert:
   description: The client certificate; null when O(client_cert) is empty.
   returned: always
   type: dict
   contains:
-    path: {description: The file, type: str}
-    exists: {description: Whether the file exists, type: bool}
-    subject: {description: Subject (RFC 4514), type: str}
-    issuer: {description: Issuer (RFC 4514), type: str}
-    not_after: {description: End of validity (ISO 8601), type: str}
-    days_remaining: {description: Whole days left, negative once expired, type: int}
-    expired: {description: Whether it has expired, type: bool}
-    expiring: {description: Whether fewer than O(warn_days) are left, type: bool}
-    fingerprint_sha256: {description: SHA-256 of the certificate, type: str}
-    mode: {description: File mode, octal, type: str}
-    owner: {description: Owner name, type: str}
-    group: {description: Group name, type: str}
-    error: {description: Why the file could not be described, type: str}
+    path:
+      description: The file.
+      type: str
+    exists:
+      description: Whether the file exists.
+      type: bool
+    subject:
+      description: Subject (RFC 4514); null when the file is missing or holds no certificate.
+      type: str
+    issuer:
+      description: Issuer (RFC 4514); null when the file is missing or holds no certificate.
+      type: str
+    not_after:
+      description: End of validity (ISO 8601); null when the file is missing or holds no certificate.
+      type: str
+    days_remaining:
+      description: Whole days left, negative once expired; null when the file is missing or holds no certificate.
+      type: int
+    expired:
+      description: Whether it has expired; null when the file is missing or holds no certificate.
+      type: bool
+    expiring:
+      description: Whether fewer than O(warn_days) are left; null when the file is missing or holds no certificate.
+      type: bool
+    fingerprint_sha256:
+      description: SHA-256 of the certificate; null when the file is missing or holds no certificate.
+      type: str
+    mode:
+      description: File mode, octal; null when the file is missing.
+      type: str
+    owner:
+      description: Owner name; null when the file is missing.
+      type: str
+    group:
+      description: Group name; null when the file is missing.
+      type: str
+    error:
+      description: Why the file could not be described; null when it could (a missing file is no error).
+      type: str
   sample:
     path: /etc/vip-mtls/client.crt
     exists: true
@@ -348,15 +426,35 @@ client_cert:
     owner: root
     group: root
 client_key:
-  description: Path, exists, mode, owner, group and others_can_read of O(client_key) (never its content); null without O(client_key).
+  description: The private key file (never its content); null without O(client_key).
   returned: always
   type: dict
   sample: {path: /etc/vip-mtls/client.key, exists: true, mode: "0640", owner: root, group: vipapp, others_can_read: false}
+  contains:
+    path:
+      description: The file.
+      type: str
+    exists:
+      description: Whether it exists.
+      type: bool
+    mode:
+      description: File mode, octal; null when the file is missing.
+      type: str
+    owner:
+      description: Owner name; null when the file is missing.
+      type: str
+    group:
+      description: Group name; null when the file is missing.
+      type: str
+    others_can_read:
+      description: Whether users other than owner and group may read it; null when the file is missing.
+      type: bool
 checks:
   description:
     - One per O(urls), the result of the live check as M(vip.mtls.mtls_check) returns it (ok, reason, stage,
       hint, detail, tls_version, http_status, anchor, server_chain...), plus C(url) and C(client_cert_sent).
-    - A request that cannot be a probe (for example an C(http://) URL) has reason C(usage_error).
+    - A request that cannot be a probe (for example an C(http://) URL) has reason C(usage_error) and only
+      C(ok), C(reason), C(stage), C(hint), C(detail), C(anchor), C(url) and C(client_cert_sent).
   returned: always
   type: list
   elements: dict
@@ -365,19 +463,73 @@ checks_ok:
   returned: always
   type: bool
 preflight:
-  description: The pre-flight checks - writable (path, checked, ok, detail), resolved (name, ok, addresses, detail), problems, ok.
+  description: The pre-flight checks.
   returned: always
   type: dict
+  contains:
+    writable:
+      description: One per O(preflight_writable) (and the anchor directory with O(preflight_system_store=true)).
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The directory asked about.
+          type: str
+        checked:
+          description: The path really checked, the directory or its nearest existing ancestor.
+          type: str
+        ok:
+          description: Whether it can be created or written.
+          type: bool
+        detail:
+          description: Why not; null when it can.
+          type: str
+    resolved:
+      description: One per O(preflight_resolve).
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The host name.
+          type: str
+        ok:
+          description: Whether it resolved.
+          type: bool
+        addresses:
+          description: Its addresses.
+          type: list
+          elements: str
+        detail:
+          description: The resolver's error; null when it resolved.
+          type: str
+    problems:
+      description: One message per failed pre-flight check.
+      type: list
+      elements: str
+    ok:
+      description: Whether every pre-flight check passed.
+      type: bool
 plan:
   description:
-    - What M(vip.mtls.trust_anchor) and M(vip.mtls.client_cert) would do with O(plan_trust) and O(plan_client_cert).
-    - C(trust) - changed, anchors (name, state, fingerprint_sha256, path, subject, not_after), stores.
-    - C(client_cert) - changed, files, previous_fingerprint_sha256 and previous_not_after (the certificate at the
-      certificate path now, null if none), and the input certificate's subject, issuer, serial, not_before,
-      not_after, days_remaining and fingerprint_sha256.
+    - What M(vip.mtls.trust_anchor) and M(vip.mtls.client_cert) would do with O(plan_trust) and O(plan_client_cert),
+      told by their own code run in check mode.
   returned: when O(plan_trust) or O(plan_client_cert) is set
   type: dict
   sample: {trust: {changed: false}, client_cert: {changed: true, previous_fingerprint_sha256: null}}
+  contains:
+    trust:
+      description:
+        - As M(vip.mtls.trust_anchor) would return - changed, anchors (name, state, fingerprint_sha256, path,
+          subject, not_after) and stores.
+      type: dict
+      returned: when O(plan_trust) is set
+    client_cert:
+      description:
+        - changed and files as M(vip.mtls.client_cert) would return them; previous_fingerprint_sha256 and
+          previous_not_after (the certificate at the certificate path now, null if none); the input certificate's
+          subject, issuer, serial, not_before, not_after, days_remaining and fingerprint_sha256.
+      type: dict
+      returned: when O(plan_client_cert) is set
 """
 
 import json

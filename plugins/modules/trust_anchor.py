@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: trust_anchor
 short_description: Install a trusted ROOT certificate into a host's trust store
 version_added: 0.1.0
-author: vip.mtls developers
+author: vip.mtls developers (!UNKNOWN)
 description:
   - Installs one or more root certificates as trust anchors, so that every client on the host
     (curl, OpenSSL, Python, PHP) can verify a server such as the Symantec/Broadcom VIP API hosts.
@@ -199,8 +199,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     support: full
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     details: The diff lists file names and SHA-256 fingerprints.
 notes:
   - Needs root on the target (C(become)).
@@ -229,16 +231,32 @@ EXAMPLES = r"""
         state: absent
   become: true
 
-- name: Remove an anchor this module installed
+- name: Also put G2 into the PEM bundle an application reads (its curl.cainfo), creating the file if missing
+  vip.mtls.trust_anchor:
+    src: DigiCertGlobalRootG2.crt.pem
+    name: digicert-global-root-g2
+    fingerprint_sha256:
+      - CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F
+    stores: [bundle]
+    bundles: [/etc/ssl/app-ca.pem]
+    create_bundle: true
+  become: true
+
+- name: Stop trusting G1, installed by an earlier rollout, once every endpoint chains to G2
   vip.mtls.trust_anchor:
     name: digicert-global-root-ca
+    fingerprint_sha256:  # only an anchor of this name holding this certificate is removed
+      - 43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61
+    stores: [system, bundle]
+    bundles: [/etc/ssl/app-ca.pem]
     state: absent
   become: true
 """
 
 RETURN = r"""
 anchors:
-  description: One entry per certificate.
+  description:
+    - One entry per certificate of O(src) or O(content); empty for O(state=absent) by O(fingerprint_sha256) alone.
   returned: always
   type: list
   elements: dict
@@ -250,26 +268,79 @@ anchors:
       description: V(present) or V(absent), as asked for this anchor.
       type: str
     subject:
-      description: Subject distinguished name (RFC 4514).
+      description: Subject distinguished name (RFC 4514); null with O(state=absent).
       type: str
+    issuer:
+      description: Issuer distinguished name (RFC 4514).
+      type: str
+      returned: when O(validate_only=true)
+    serial:
+      description: Serial number, hexadecimal.
+      type: str
+      returned: when O(validate_only=true)
+    not_before:
+      description: Start of validity, ISO 8601.
+      type: str
+      returned: when O(validate_only=true)
     fingerprint_sha256:
       description: SHA-256 of the DER bytes, colon-separated upper-case hex.
       type: str
     not_after:
-      description: End of validity, ISO 8601.
+      description: End of validity, ISO 8601; null with O(state=absent).
       type: str
     path:
-      description: The managed anchor file.
+      description:
+        - The managed anchor file of the V(system) store; null when O(stores) has no V(system), when the anchor
+          is not (or no longer) there, and with O(validate_only=true).
       type: str
 stores:
-  description: Per store, whether it changed, its anchor paths and whether it was refreshed.
-  returned: always
+  description: Per store kind in O(stores), what happened there.
+  returned: unless O(validate_only=true)
   type: dict
-  sample: {"system": {"changed": true, "paths": ["/usr/local/share/ca-certificates/demo.crt"], "refreshed": true}}
+  sample: {"system": {"changed": true, "paths": ["/usr/local/share/ca-certificates/demo.crt"], "removed": [], "refreshed": true}}
+  contains:
+    system:
+      description: The operating system's store.
+      type: dict
+      returned: when O(stores) contains V(system)
+      contains: &store_result
+        changed:
+          description: Whether this store changed.
+          type: bool
+        paths:
+          description:
+            - Where the anchors are - the anchor files (V(system)), C(KEYSTORE#ALIAS) entries (V(java)), the
+              bundle files (V(bundle)); empty with O(state=absent).
+          type: list
+          elements: str
+        removed:
+          description:
+            - What was removed - anchor files (V(system)), C(KEYSTORE#ALIAS) entries (V(java)), the bundle files
+              that lost a block (V(bundle)).
+          type: list
+          elements: str
+        refreshed:
+          description: Whether the store's refresh command ran.
+          type: bool
+    java:
+      description: The Java keystore.
+      type: dict
+      returned: when O(stores) contains V(java)
+      contains: *store_result
+    bundle:
+      description: The PEM bundles, together.
+      type: dict
+      returned: when O(stores) contains V(bundle)
+      contains: *store_result
 refreshed:
   description: Whether any store's refresh command ran.
-  returned: always
+  returned: unless O(validate_only=true)
   type: bool
+validated:
+  description: Set by O(validate_only=true) - the input was read and checked; the host was not contacted.
+  returned: when O(validate_only=true)
+  type: bool
+  sample: true
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate a throw-away PKI shaped like the real VIP service, for tests and the demo.
 
 Usage: make_pki.py OUTDIR

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Make a fresh Debian 12 machine (root, no systemd) able to run the test hosts:
 # podman with runc, mmdebstrap for root filesystems, nginx for the mTLS stand-in,
-# tinyproxy for the proxy cases of the mtls_check matrix (tests/hosts/servers.sh).
+# tinyproxy for the proxy cases of the mtls_check matrix (tests/hosts/servers.sh),
+# and the shellcheck program for ansible-test sanity (whose shellcheck test is skipped, with only a warning,
+# without it).
 # Idempotent and a fast no-op when everything is already in place.
 set -euo pipefail
 
 # catatonit is podman's --init; it is only a Recommends of podman, so name it.
-PACKAGES=(podman runc catatonit mmdebstrap uidmap slirp4netns fuse-overlayfs nginx-light curl openssl tinyproxy)
+PACKAGES=(podman runc catatonit mmdebstrap uidmap slirp4netns fuse-overlayfs nginx-light curl openssl tinyproxy shellcheck)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

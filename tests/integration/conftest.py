@@ -22,6 +22,10 @@ PORT = int(os.environ.get("VIP_MTLS_TEST_PORT", "9443"))
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it")
 HOST_COUNT = 6
 VENV_BIN = Path(sys.executable).parent
+# The shape of every vip.mtls module result of this session's playbook runs, one JSON line each, written by
+# callback_plugins/vip_mtls_results.py; test_docs.py compares them with the modules' RETURN documentation.
+# Emptied when a session starts, kept after it for a look (one per port, like the stand-in).
+RESULTS_LOG = BUILD / ("module-results-%d.jsonl" % PORT)
 
 
 def run(cmd, check=True, **kwargs):
@@ -41,8 +45,23 @@ def ansible_env():
         ANSIBLE_INTERPRETER_PYTHON="/usr/bin/python3",
         ANSIBLE_RETRY_FILES_ENABLED="False",
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).resolve().parent / "callback_plugins"),
+        ANSIBLE_CALLBACKS_ENABLED="vip_mtls_results",
+        VIP_MTLS_RESULTS_LOG=str(RESULTS_LOG),
     )
     return env
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "after_all: runs after every other test of the session (see below)")
+    BUILD.mkdir(exist_ok=True)
+    RESULTS_LOG.unlink(missing_ok=True)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked after_all (test_docs.py's comparison of every recorded module result with RETURN) go last,
+    when every other test has run its playbooks."""
+    items.sort(key=lambda item: item.get_closest_marker("after_all") is not None)
 
 
 class PlaybookRun:
@@ -109,7 +128,7 @@ def host_group(prefix, count, image, tmp_path_factory, app_user="vipapp"):
     """Generator for a fixture: fresh hosts PREFIX-1..COUNT (with the application user), removed after."""
     hosts_sh = str(HOSTS / "hosts.sh")
     if run(["podman", "image", "exists", image], check=False).returncode != 0:
-        suite, _, variant = image.rsplit(":", 1)[1].partition("-")
+        suite, _dash, variant = image.rsplit(":", 1)[1].partition("-")
         run(["bash", str(HOSTS / "build-image.sh"), suite] + ([variant] if variant else []))
     run(["bash", hosts_sh, "down", prefix], check=False)
     run(["bash", hosts_sh, "up", prefix, str(count), image])

@@ -86,8 +86,8 @@ def test_rollout_preflight_summary_and_audit(hosts, standin, audit_vars, tmp_pat
         assert good["g2"] is True and good["g1"] is True
         assert good["roots"] == {"digicert-global-root-g2": True, "digicert-global-root-ca": True,
                                  "vip-test-root": True}
-        assert {a["name"] for a in good["anchors"]} >= {"digicert-global-root-g2", "digicert-global-root-ca",
-                                                         "vip-test-root"}
+        assert {a["name"] for a in good["anchors"]} >= {
+            "digicert-global-root-g2", "digicert-global-root-ca", "vip-test-root"}
         assert good["client_cert"]["exists"] and 300 < good["client_cert"]["days_remaining"] < 400
         assert good["client_key"]["mode"] == "0640" and good["client_key"]["group"] == "root"
         check = good["checks"][0]

@@ -69,7 +69,7 @@ def host(tmp_path_factory):
 def corpus(tmp_path_factory):
     """Controller-side input files: (dir, dict of name -> path, dict of extras)."""
     d = tmp_path_factory.mktemp("bad-corpus")
-    root_key, leaf_key, other_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root_key, leaf_key, other_key = (ec.generate_private_key(ec.SECP256R1()) for _i in range(3))
     root = _cert("Rel Test Root", root_key)
     inter = _cert("Rel Test Intermediate", ec.generate_private_key(ec.SECP256R1()), root, root_key)
     leaf = _cert("rel-client", leaf_key, root, root_key, ca=False)
@@ -91,8 +91,8 @@ def corpus(tmp_path_factory):
         "text.txt": b"just some words, no certificate here\n",
         "truncated.pem": _pem(root)[:200],
         "truncated.der": _der(root)[:150],
-        "badbase64.pem": _pem(root).replace(b"\n", b"\n!!", 1).replace(b"-----BEGIN CERTIFICATE-----\n!!",
-                                                                          b"-----BEGIN CERTIFICATE-----\n*%"),
+        "badbase64.pem": _pem(root).replace(b"\n", b"\n!!", 1).replace(
+            b"-----BEGIN CERTIFICATE-----\n!!", b"-----BEGIN CERTIFICATE-----\n*%"),
         "expired-root.crt": _pem(expired_root),
         "future-root.crt": _pem(future_root),
         "leaf.crt": _pem(leaf),
@@ -218,8 +218,8 @@ def _cases(c):
                                                    "dest_dir": "/opt/rel/mallory-dir"}, "belongs to uid"),
         ("cc dest_dir world-writable", cc, {"src": p["client.p12"], "passphrase": P12_PASS,
                                             "dest_dir": "/opt/rel/wide"}, "is writable by group or others"),
-        ("cc dest_dir through another user's symlink", cc, {"src": p["client.p12"], "passphrase": P12_PASS,
-                                                             "dest_dir": "/opt/rel/mlink/sub"},
+        ("cc dest_dir through another user's symlink", cc,
+         {"src": p["client.p12"], "passphrase": P12_PASS, "dest_dir": "/opt/rel/mlink/sub"},
          "is a symbolic link owned by uid"),
         ("cc dest_dir is a file", cc, {"src": p["client.p12"], "passphrase": P12_PASS,
                                        "dest_dir": "/opt/rel/plainfile"}, "exists but is not a directory"),
@@ -306,8 +306,8 @@ def corpus_run(host, corpus, tmp_path_factory):
 def test_corpus_has_at_least_30_cases_over_all_three_modules(corpus):
     cases = _cases(corpus)
     assert len(cases) >= 30
-    assert {module for _l, module, _a, _e in cases} == {"vip.mtls.trust_anchor", "vip.mtls.client_cert",
-                                                         "vip.mtls.mtls_check"}
+    assert {module for _l, module, _a, _e in cases} == {
+        "vip.mtls.trust_anchor", "vip.mtls.client_cert", "vip.mtls.mtls_check"}
 
 
 def test_every_bad_input_fails_with_a_message_naming_the_problem(corpus_run):
@@ -347,8 +347,8 @@ def test_no_traceback_anywhere_in_the_output(corpus_run):
 def test_host_is_byte_for_byte_unchanged(corpus_run):
     before, after = set(corpus_run["before"]), set(corpus_run["after"])
     assert corpus_run["before"], "the snapshot saw nothing"
-    assert before == after, "changed:\n- %s\n+ %s" % ("\n- ".join(sorted(before - after)),
-                                                     "\n+ ".join(sorted(after - before)))
+    assert before == after, "changed:\n- %s\n+ %s" % (
+        "\n- ".join(sorted(before - after)), "\n+ ".join(sorted(after - before)))
 
 
 def test_no_leftover_files_in_destinations(corpus_run):

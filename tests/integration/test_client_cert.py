@@ -446,7 +446,7 @@ def test_no_secret_in_vvvv_output(cc_hosts, pki, tmp_path):
         proc = subprocess.run(
             [str(VENV_BIN / "ansible-playbook"), "vip.mtls.rollout", "-i", str(cc_hosts["inventory"]),
              "--limit", host, "-e", "@%s" % vars_file, "--diff", "-vvvv", *args],
-            capture_output=True, text=True, env=env, cwd=str(ROOT))
+            capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
         output = proc.stdout + proc.stderr
         assert proc.returncode == 0, (name, output[-5000:])
         assert "changed=0" not in output.split("PLAY RECAP", 1)[1], (name, "the run must do the work it scans")

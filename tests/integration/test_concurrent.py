@@ -11,8 +11,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import (IMAGE, VENV_BIN, host_bundle_fingerprints, pem_file_fingerprint, write_rollout_vars, PlaybookRun, ROOT, ansible_env, ansible_playbook, host_group,
-                      podman_exec)
+from conftest import (IMAGE, VENV_BIN, host_bundle_fingerprints, pem_file_fingerprint, write_rollout_vars, PlaybookRun,
+                      ROOT, ansible_env, ansible_playbook, host_group, podman_exec)
 
 PREFIX = os.environ.get("VIP_MTLS_TEST_PREFIX", "vipmtls-it") + "-rel-con"
 G2 = "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"

@@ -90,12 +90,12 @@ def test_java_store_add_idempotent_and_absent(java_hosts, standin, tmp_path):
 
     # Check mode: reports the change, touches nothing.
     before = checksum()
-    _, checked = trust(java_hosts, host, tmp_path, standin, ["java"], "present", "--check")
+    _run, checked = trust(java_hosts, host, tmp_path, standin, ["java"], "present", "--check")
     assert checked["changed"] is True and checked["stores"]["java"]["changed"] is True
     assert checksum() == before
 
     # The java store alone: keytool imports the root under our alias.
-    _, first = trust(java_hosts, host, tmp_path, standin, ["java"])
+    _run, first = trust(java_hosts, host, tmp_path, standin, ["java"])
     assert first["changed"] is True
     assert first["stores"]["java"]["paths"] == ["%s#vip-test-root" % cacerts]
     assert first["stores"]["java"]["refreshed"] is False
@@ -106,25 +106,25 @@ def test_java_store_add_idempotent_and_absent(java_hosts, standin, tmp_path):
     assert podman_exec(host, "test", "-L", cacerts, check=False).returncode == 0  # the symlink is kept
     assert not podman_exec(host, "sh", "-c", "ls -a /etc/ssl/certs/java | grep vip-mtls || true").stdout
 
-    _, second = trust(java_hosts, host, tmp_path, standin, ["java"])
+    _run, second = trust(java_hosts, host, tmp_path, standin, ["java"])
     assert second["changed"] is False
 
     # system + java: Debian's ca-certificates-java hook may add the root as debian:vip-test-root.pem too;
     # the java store does not add it a second time under another alias.
-    _, both = trust(java_hosts, host, tmp_path, standin, ["system", "java"])
+    _run, both = trust(java_hosts, host, tmp_path, standin, ["system", "java"])
     assert both["stores"]["system"]["changed"] is True and both["stores"]["java"]["changed"] is False
-    _, both_again = trust(java_hosts, host, tmp_path, standin, ["system", "java"])
+    _run, both_again = trust(java_hosts, host, tmp_path, standin, ["system", "java"])
     assert both_again["changed"] is False
 
     # absent from both: the root is gone from cacerts under every alias; the shipped roots stay.
-    _, removed = trust(java_hosts, host, tmp_path, standin, ["system", "java"], "absent")
+    _run, removed = trust(java_hosts, host, tmp_path, standin, ["system", "java"], "absent")
     assert removed["changed"] is True
     # Debian's update-ca-certificates never tells ca-certificates-java that a local anchor went, so the
     # java store also drops the stale debian:vip-test-root.pem the hook made from our system anchor.
     assert sorted(removed["stores"]["java"]["removed"]) == ["%s#debian:vip-test-root.pem" % cacerts,
                                                             "%s#vip-test-root" % cacerts]
     assert cacerts_entries(host) == shipped
-    _, removed_again = trust(java_hosts, host, tmp_path, standin, ["system", "java"], "absent")
+    _run, removed_again = trust(java_hosts, host, tmp_path, standin, ["system", "java"], "absent")
     assert removed_again["changed"] is False
 
 
@@ -159,13 +159,13 @@ def test_real_java_client_mtls_with_the_default_truststore(java_hosts, java_clie
     assert refused.returncode == 1, refused
     assert "PKIX path building failed" in refused.stdout, refused.stdout + refused.stderr
 
-    _, added = trust(java_hosts, host, tmp_path, standin, ["system", "java"])
+    _run, added = trust(java_hosts, host, tmp_path, standin, ["system", "java"])
     assert added["changed"] is True
 
     accepted = call_with_java(host)
     assert accepted.returncode == 0 and accepted.stdout.strip() == "HTTP 200", accepted.stdout + accepted.stderr
 
-    _, removed = trust(java_hosts, host, tmp_path, standin, ["system", "java"], "absent")
+    _run, removed = trust(java_hosts, host, tmp_path, standin, ["system", "java"], "absent")
     assert removed["changed"] is True
     again = call_with_java(host)
     assert again.returncode == 1 and "PKIX path building failed" in again.stdout, again.stdout
@@ -205,10 +205,19 @@ def test_g1_back_in_bundle_and_cacerts_with_the_role_and_gone_with_absent(java_h
                 state: absent
                 stores: [system, java]
               tags: [absent]
+            - name: Audit the host, Java keystore included
+              vip.mtls.mtls_info:
+                java: true
+              tags: [audit]
         """ % G1))
     installed = ansible_playbook(str(playbook), java_hosts["inventory"], "--limit", host, "--skip-tags", "absent")
     assert installed.rc == 0, installed
     assert G1 in host_bundle_fingerprints(host) and G1 in cacerts_entries(host).values()
+    # The audit sees what the role did, in the system bundle and in the JRE's cacerts (listed with keytool).
+    audit = installed.results(host, "Audit the host, Java keystore included")[0]
+    g1_found = [r for r in audit["roots"] if r["fingerprint_sha256"] == G1][0]
+    assert g1_found["in_system_bundle"] is True and g1_found["in_java"] is True, audit["roots"]
+    assert audit["java"]["error"] is None and audit["java"]["entries"] == len(cacerts_entries(host)), audit["java"]
 
     removed = ansible_playbook(str(playbook), java_hosts["inventory"], "--limit", host, "--tags", "absent")
     assert removed.rc == 0, removed

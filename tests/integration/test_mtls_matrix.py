@@ -295,8 +295,9 @@ def test_module_agrees_with_curl(matrix, options, case):
     results = matrix["results"][case["id"]]
     assert len(results) == 1, matrix["play"]
     res = results[0]
-    verdict = json.dumps({k: res.get(k) for k in ("ok", "reason", "stage", "hint", "detail", "msg", "tls_version",
-                                                   "client_cert_requested", "warnings", "elapsed_ms")}, indent=1)
+    shown = ("ok", "reason", "stage", "hint", "detail", "msg", "tls_version", "client_cert_requested", "warnings",
+             "elapsed_ms")
+    verdict = json.dumps({k: res.get(k) for k in shown}, indent=1)
     why = "module:\n%s\n%s" % (verdict, experienced)
     if case.get("pkcs12") and not res.get("ok"):
         # The test image has no python3-cryptography: the module must say so and name the PEM route.

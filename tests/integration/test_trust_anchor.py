@@ -170,11 +170,11 @@ def bad_inputs(tmp_path_factory):
     lines = root_pem.splitlines()
     body = "".join(lines[1:-1])
     truncated_b64 = "%s\n%s\n%s\n" % (lines[0], body[:len(body) // 2 - 3], lines[-1])
-    expired, _ = pki.make_cert("Expired Root CA", ca=True, not_before=pki.NOW - 400 * pki.DAY,
-                               not_after=pki.NOW - pki.DAY)
-    future, _ = pki.make_cert("Future Root CA", ca=True, not_before=pki.NOW + 30 * pki.DAY,
-                              not_after=pki.NOW + 400 * pki.DAY)
-    other_root, _ = pki.make_cert("Other Root CA", ca=True)
+    expired, _key = pki.make_cert("Expired Root CA", ca=True, not_before=pki.NOW - 400 * pki.DAY,
+                                  not_after=pki.NOW - pki.DAY)
+    future, _key = pki.make_cert("Future Root CA", ca=True, not_before=pki.NOW + 30 * pki.DAY,
+                                 not_after=pki.NOW + 400 * pki.DAY)
+    other_root, _key = pki.make_cert("Other Root CA", ca=True)
     cases = {
         "utf16": (root_pem.encode("utf-16"), [], "UTF-16"),
         "utf16-no-bom": (root_pem.encode("utf-16-le"), [], "UTF-16"),

@@ -140,7 +140,7 @@ def sha1_rsa_root(cn="SHA-1 Root CA"):
     """
     from cryptography.hazmat.primitives.asymmetric import padding
     key = rsa_key()
-    cert, _ = make_cert(cn, key=key, ca=True)
+    cert, _key = make_cert(cn, key=key, ca=True)
     sha256_rsa = bytes.fromhex("2a864886f70d01010b")
     sha1_rsa = bytes.fromhex("2a864886f70d010105")
     data = der(cert)

@@ -23,10 +23,10 @@ class FakeModule(object):
         self.check_mode = check_mode
 
 
-ROOT, _ = pki.make_cert("Bundle Root CA", ca=True)
-OTHER, _ = pki.make_cert("Other Root CA", ca=True)
-THIRD, _ = pki.make_cert("Third Root CA", ca=True)
-FOREIGN, _ = pki.make_cert("Someone Else's CA", ca=True)
+ROOT, _KEY = pki.make_cert("Bundle Root CA", ca=True)
+OTHER, _KEY = pki.make_cert("Other Root CA", ca=True)
+THIRD, _KEY = pki.make_cert("Third Root CA", ca=True)
+FOREIGN, _KEY = pki.make_cert("Someone Else's CA", ca=True)
 
 # An application's bundle as people have them: a header comment, CRLF line ends, a blank line,
 # text between blocks, and a certificate that is not ours.

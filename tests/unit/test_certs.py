@@ -244,15 +244,15 @@ class TestCheckTrustAnchor:
         assert not certs.is_self_signed_root(pki.flip_last_byte(root))
 
     def test_expired(self):
-        cert, _ = pki.make_cert("Old Root", ca=True, not_before=pki.NOW - 800 * pki.DAY,
-                                not_after=pki.NOW - 10 * pki.DAY)
+        cert, _key = pki.make_cert("Old Root", ca=True, not_before=pki.NOW - 800 * pki.DAY,
+                                   not_after=pki.NOW - 10 * pki.DAY)
         with pytest.raises(VipMtlsError) as info:
             certs.check_trust_anchor(cert, SRC)
         assert "expired on %s" % (pki.NOW - 10 * pki.DAY).date().isoformat() in info.value.msg
 
     def test_not_yet_valid(self):
-        cert, _ = pki.make_cert("Future Root", ca=True, not_before=pki.NOW + 10 * pki.DAY,
-                                not_after=pki.NOW + 800 * pki.DAY)
+        cert, _key = pki.make_cert("Future Root", ca=True, not_before=pki.NOW + 10 * pki.DAY,
+                                   not_after=pki.NOW + 800 * pki.DAY)
         with pytest.raises(VipMtlsError) as info:
             certs.check_trust_anchor(cert, SRC)
         assert "not valid before" in info.value.msg
@@ -385,7 +385,7 @@ class TestLoadClientBundle:
 
     def test_pem_traditional_rsa_key(self):
         key = pki.rsa_key()
-        cert, _ = pki.make_cert("rsa client", key=key)
+        cert, _key = pki.make_cert("rsa client", key=key)
         data = pki.key_pem(key, "traditional") + pki.pem(cert)
         assert b"BEGIN RSA PRIVATE KEY" in data
         _key, loaded, _extra = certs.load_client_bundle(data, "vip.pem")
@@ -394,7 +394,7 @@ class TestLoadClientBundle:
     def test_pem_encrypted_key_with_passphrase(self, chain):
         data = pki.pem(chain.leaf) + pki.key_pem(chain.leaf_key, password="pw")
         assert b"ENCRYPTED PRIVATE KEY" in data
-        key, cert, _ = certs.load_client_bundle(data, "vip.pem", "pw")
+        key, cert, _chain = certs.load_client_bundle(data, "vip.pem", "pw")
         assert fp(cert) == fp(chain.leaf) and certs.key_matches(cert, key)
 
     def test_pem_encrypted_key_without_passphrase(self, chain):
@@ -457,7 +457,7 @@ class TestLoadClientBundle:
         text = certs.key_to_pem(chain.leaf_key)
         assert text.startswith("-----BEGIN PRIVATE KEY-----\n")
         data = pki.pem(chain.leaf) + text.encode("ascii")
-        key, _cert, _ = certs.load_client_bundle(data, "x")
+        key, _cert, _chain = certs.load_client_bundle(data, "x")
         assert certs.key_matches(chain.leaf, key)
 
 
@@ -468,8 +468,8 @@ class TestCheckClientCertificate:
     NOW = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
 
     def cert(self, days_left):
-        cert, _ = pki.make_cert("client", not_before=self.NOW - 30 * pki.DAY,
-                                not_after=self.NOW + datetime.timedelta(days=days_left, hours=1))
+        cert, _key = pki.make_cert("client", not_before=self.NOW - 30 * pki.DAY,
+                                   not_after=self.NOW + datetime.timedelta(days=days_left, hours=1))
         return cert
 
     def test_days_remaining_no_warning(self):
@@ -488,8 +488,8 @@ class TestCheckClientCertificate:
         assert "expires in 10 days" in info.value.msg and "min_days_valid=20" in info.value.msg
 
     def test_min_days_valid_boundary(self):
-        days, _ = certs.check_client_certificate(self.cert(20), SRC, warn_days=0, min_days_valid=20,
-                                                 now=self.NOW)
+        days, _warnings = certs.check_client_certificate(self.cert(20), SRC, warn_days=0, min_days_valid=20,
+                                                         now=self.NOW)
         assert days == 20
 
     def test_expired(self):
@@ -498,13 +498,13 @@ class TestCheckClientCertificate:
         assert "expired on 2029-12-27" in info.value.msg
 
     def test_default_now(self):
-        cert, _ = pki.make_cert("client", not_after=pki.NOW + datetime.timedelta(days=50, hours=1))
+        cert, _key = pki.make_cert("client", not_after=pki.NOW + datetime.timedelta(days=50, hours=1))
         days, warnings = certs.check_client_certificate(cert, SRC)
         assert days == 50 and warnings == []
 
 
 def test_describe_has_no_secrets_and_right_values():
-    cert, _ = pki.make_cert("described")
+    cert, _key = pki.make_cert("described")
     info = certs.describe(cert)
     assert set(info) == {"subject", "issuer", "serial", "not_before", "not_after", "fingerprint_sha256"}
     assert info["subject"] == "CN=described,O=vip.mtls tests"

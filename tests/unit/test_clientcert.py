@@ -54,7 +54,7 @@ class FakeModule(object):
         env.update(environ_update or {})
         self.commands.append((list(args), dict(environ_update or {})))
         proc = subprocess.run(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=120)
+                              timeout=120, check=False)
         return proc.returncode, proc.stdout, proc.stderr
 
     def selinux_enabled(self):
@@ -213,7 +213,7 @@ class TestDeploy:
     def test_key_rewritten_as_pkcs1_counts_as_a_change(self, dest):
         """Keys are compared by the DER of their PEM block: the same RSA key in PKCS#1 form differs."""
         key = pki.rsa_key()
-        cert, _ = pki.make_cert("rsa client", key=key)
+        cert, _key = pki.make_cert("rsa client", key=key)
 
         class Holder(object):
             leaf, leaf_key, inter = cert, key, cert

@@ -29,8 +29,8 @@ from ansible_collections.vip.mtls.plugins.module_utils.pem import der_to_pem
 import pki
 
 ITERATIONS = int(os.environ.get("VIP_MTLS_KILL_ITERATIONS", "40"))
-COLLECTIONS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".build",
-                                            "collections"))
+# The directory this run imports ansible_collections from (.build/collections, or ansible-test's tree).
+COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(outputs.__file__), *[".."] * 5))
 
 CHILD = textwrap.dedent("""
     import json, os, sys
@@ -95,7 +95,7 @@ def _kill_loop(tmp_path, case, config, check, max_delay=0.08):
     rng = random.Random(os.environ.get("VIP_MTLS_KILL_SEED"))
     deadline = time.monotonic() + 40
     kills = 0
-    for _ in range(ITERATIONS):
+    for _i in range(ITERATIONS):
         proc = subprocess.Popen([sys.executable, str(script), case, str(conf)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         try:

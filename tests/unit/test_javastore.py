@@ -43,13 +43,13 @@ class FakeModule(object):
         self.commands.append(list(args))
         env = dict(os.environ)
         env.update(environ_update or {})
-        proc = subprocess.run(args, input=data, env=env, capture_output=True, text=True)
+        proc = subprocess.run(args, input=data, env=env, capture_output=True, text=True, check=False)
         return proc.returncode, proc.stdout, proc.stderr
 
 
 def keytool(*args, password=PASSWORD):
     proc = subprocess.run([KEYTOOL] + list(args) + ["-storepass:env", "KT_PASS"],
-                          env=dict(os.environ, KT_PASS=password), capture_output=True, text=True)
+                          env=dict(os.environ, KT_PASS=password), capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 
@@ -312,7 +312,7 @@ class TestFailures:
         assert not [f for f in os.listdir(path.parent) if f.startswith(".vip-mtls-")]
 
     def test_bad_alias(self, keystore, certs):
-        path, _ = keystore
+        path, _store_type = keystore
         with pytest.raises(VipMtlsError) as info:
             present(store(path, alias="bad alias"), "x", certs[0])
         assert "not a usable keystore alias" in info.value.msg
@@ -357,7 +357,7 @@ class TestDiscovery:
         assert hashlib.sha256(open(real, "rb").read()).hexdigest() == before
 
     def test_jdk8_layout(self, tmp_path, keystore):
-        path, _ = keystore
+        path, _store_type = keystore
         home = tmp_path / "jdk8"
         (home / "jre" / "lib" / "security").mkdir(parents=True)
         shutil.copy(path, home / "jre" / "lib" / "security" / "cacerts")
@@ -388,7 +388,7 @@ def test_listing_parser():
             "Entry type: PrivateKeyEntry\nCertificate chain length: 1\nCertificate[1]:\n%s\n" % (pem, pem))
     entries = javastore.parse_listing(text)
     assert list(entries) == ["debian:a.pem", "key"]
-    assert entries["debian:a.pem"] == entries["key"] is not None
+    assert entries["key"] is not None and entries["debian:a.pem"] == entries["key"]
 
 
 class TestDebianLeftovers:

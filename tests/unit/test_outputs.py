@@ -74,14 +74,14 @@ def keytool_list(path, password, store_type=None):
     if store_type:
         command += ["-storetype", store_type]
     proc = subprocess.run(command, env=dict(os.environ, VIP_TEST_STOREPASS=password), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=120)
+                          stderr=subprocess.STDOUT, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout
 
 
 def openssl_info(path, password):
     proc = subprocess.run([OPENSSL, "pkcs12", "-info", "-noout", "-in", path, "-passin", "env:VIP_TEST_PASS"],
                           env=dict(os.environ, VIP_TEST_PASS=password), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=60)
+                          stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
     return proc.returncode, proc.stdout
 
 
@@ -105,7 +105,7 @@ def test_combined_pem_with_encrypted_key(chain, dest):
     run(make_params(chain, dest, combined_path=path, key_output_passphrase=KEY_PASS))
     data = pki.read(path)
     assert data.index(b"-----BEGIN CERTIFICATE-----") < data.index(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    key, _cert, _ = certs.load_client_bundle(data, path, KEY_PASS)
+    key, _cert, _chain = certs.load_client_bundle(data, path, KEY_PASS)
     assert certs.key_matches(chain.leaf, key)
 
 
@@ -259,7 +259,7 @@ def test_jks_keystore_rewritten_for_its_password_not_for_pkcs12_compat(chain, de
     args["pkcs12_compat"] = True
     middle = snapshot(run(make_params(chain, dest, **args)))
     assert _changed_kinds(before, middle) == ["pkcs12"]
-    after = snapshot(run(make_params(chain, dest, **dict(args, keystore_password="new-store-pass"))))
+    after = snapshot(run(make_params(chain, dest, **{**args, "keystore_password": "new-store-pass"})))
     assert _changed_kinds(middle, after) == ["keystore"]
     assert keytool_list(args["keystore_path"], "new-store-pass")[0] == 0
     assert keytool_list(args["keystore_path"], STORE_PASS)[0] != 0
@@ -331,8 +331,8 @@ def test_lost_state_file_rewrites_encrypted_outputs_once(chain, dest, damage):
 
 def renewed(chain, days=730):
     """A renewed client certificate: same key, same issuer, later notAfter."""
-    cert, _ = pki.make_cert("Test client", key=chain.leaf_key, issuer=chain.inter, issuer_key=chain.inter_key,
-                            not_after=pki.NOW + days * pki.DAY)
+    cert, _key = pki.make_cert("Test client", key=chain.leaf_key, issuer=chain.inter, issuer_key=chain.inter_key,
+                               not_after=pki.NOW + days * pki.DAY)
 
     class Renewed(object):
         leaf, leaf_key, inter = cert, chain.leaf_key, chain.inter

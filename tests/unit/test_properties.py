@@ -110,7 +110,7 @@ def _mutate(data, draw):
     kind = draw(st.sampled_from(["flip", "truncate", "insert", "delete", "splice"]))
     data = bytearray(data)
     if kind == "flip":
-        for _ in range(draw(st.integers(1, 4))):
+        for _i in range(draw(st.integers(1, 4))):
             i = draw(st.integers(0, len(data) - 1))
             data[i] ^= draw(st.integers(1, 255))
     elif kind == "truncate":

@@ -23,8 +23,8 @@ from ansible_collections.vip.mtls.plugins.module_utils.pem import der_to_pem, no
 
 from test_systemstore import DEB, DEBIAN, fake_root
 
-COLLECTIONS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                                            ".build", "collections"))
+# The directory this run imports ansible_collections from (.build/collections, or ansible-test's tree).
+COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(truststore.__file__), *[".."] * 5))
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ class TestManageTrust:
 
     def test_absent_by_pin_only(self, ders):
         store = FakeStore("system", "s", result(True, removed=["/s/vip.crt"], refreshed=True,
-                                                  before={"vip.crt": ders[0]}))
+                                                before={"vip.crt": ders[0]}))
         pin = fingerprint(ders[0]).replace(":", "").lower()
         out = truststore.manage_trust(None, params("", state="absent", pins=[pin]), stores=[store])
         (_name, anchors, state, fps), = store.calls
@@ -238,7 +238,7 @@ class TestWithTheRealSystemStore:
         root, module = fake_root(tmp_path, DEBIAN, DEB)
         store = systemstore.system_store(module, root=str(root))
         # Input order differs from the order of the file names (sorted by fingerprint).
-        order = sorted(ders, key=lambda d: fingerprint(d), reverse=True)
+        order = sorted(ders, key=fingerprint, reverse=True)
         out = truststore.manage_trust(module, params(pem_of(*order)), stores=[store])
         assert out["changed"] is True
         assert [a["fingerprint_sha256"] for a in out["anchors"]] == [fingerprint(d) for d in order]
