@@ -23,4 +23,3 @@ class ActionModule(VipActionBase):
         # The module's invocation echo would carry the internal arguments: keep only public ones.
         module_result.pop("invocation", None)
         return super().finish(module_result, extra)
-

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.vip.mtls.plugins.module_utils.argspecs import MTLS_INFO
+from ansible_collections.vip.mtls.plugins.module_utils.argspecs import CLIENT_CERT, MTLS_INFO, TRUST_ANCHOR
+from ansible_collections.vip.mtls.plugins.module_utils.plan import module_params
 from ansible_collections.vip.mtls.plugins.plugin_utils.action_base import VipActionBase
 from ansible_collections.vip.mtls.plugins.plugin_utils.inputs import prepare_client_cert, prepare_trust
 
@@ -22,11 +23,13 @@ class ActionModule(VipActionBase):
         module_args = {k: v for k, v in args.items() if k not in ("plan_trust", "plan_client_cert")}
         wanted, extra = {}, {"warnings": [], "public": {}}
         if args["plan_trust"]:
-            wanted["trust"], trust = prepare_trust(self, args["plan_trust"], task_vars)
+            trust_args = module_params(TRUST_ANCHOR, args["plan_trust"], "plan_trust")
+            wanted["trust"], trust = prepare_trust(self, trust_args, task_vars)
             extra["warnings"].extend(trust.get("warnings", []))
             extra["described"] = trust.get("described", {})
         if args["plan_client_cert"]:
-            wanted["client_cert"], cert = prepare_client_cert(self, args["plan_client_cert"], task_vars)
+            cert_args = module_params(CLIENT_CERT, args["plan_client_cert"], "plan_client_cert")
+            wanted["client_cert"], cert = prepare_client_cert(self, cert_args, task_vars)
             extra["warnings"].extend(cert.get("warnings", []))
             extra["public"] = cert.get("public", {})
         if wanted:

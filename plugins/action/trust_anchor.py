@@ -24,4 +24,3 @@ class ActionModule(VipActionBase):
             for key in ("subject", "not_after"):
                 anchor[key] = info.get(key)
         return super().finish(module_result, extra)
-

@@ -121,9 +121,10 @@ MTLS_INFO = dict(
     preflight_writable=dict(type="list", elements="path", default=[]),
     preflight_resolve=dict(type="list", elements="str", default=[]),
     preflight_system_store=dict(type="bool", default=False),
-    # Read by mtls_info's action plugin on the controller; the module gets them prepared as _plan.
-    plan_trust=dict(type="dict", options=TRUST_ANCHOR),
-    plan_client_cert=dict(type="dict", options=CLIENT_CERT),
+    # Read by mtls_info's action plugin on the controller, which checks them against TRUST_ANCHOR and CLIENT_CERT;
+    # the module gets them prepared as _plan. no_log: they carry passphrases.
+    plan_trust=dict(type="dict", no_log=True),
+    plan_client_cert=dict(type="dict", no_log=True),
 )
 MTLS_INFO.update({name: MTLS_CHECK[name] for name in CHECK_OPTIONS})
 

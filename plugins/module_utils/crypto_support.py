@@ -30,6 +30,10 @@ class _Unavailable(Exception):
     """Stands in for cryptography's exception classes when it is missing, so ``except`` clauses stay valid."""
 
 
+# Re-exported for certs.py, outputs.py and tls code on the controller: the one place that imports cryptography.
+__all__ = ["InvalidSignature", "UnsupportedAlgorithm", "ec", "hashes", "pkcs12", "serialization", "x509",
+           "require_cryptography", "not_valid_after", "not_valid_before", "MINIMUM"]
+
 try:
     import cryptography
 

@@ -308,8 +308,6 @@ def gather(module, params, root="/", now=None, check=None, resolve=None):
     return result
 
 
-
-
 def run_check(url, params, cert, check=None):
     """The live check (tls_probe.check) with the client certificate when there is one; a request that
     cannot be a probe becomes a failed result (reason usage_error) instead of failing the whole gather."""

@@ -171,7 +171,7 @@ options:
     description:
       - The options of a M(vip.mtls.trust_anchor) call (for example O(vip.mtls.trust_anchor#module:anchors) and
         O(vip.mtls.trust_anchor#module:stores)). Every anchor is read and checked on the controller exactly as
-        that module does, then its own code runs on the host in check mode; RV(plan.trust.changed) tells whether
+        that module does, then its own code runs on the host in check mode; RV(plan) tells whether
         the call would change anything. A bad input fails this module before anything changes.
       - The vip.mtls.vip_mtls role (and so the rollout) skips the trust call when nothing would change, which
         makes a repeat run two module calls per host (this pre-flight and the live check).
@@ -184,6 +184,11 @@ options:
         the host that the owner, group and directories are usable, and compares the key files (never returning
         them).
     type: dict
+  _plan:
+    description:
+      - Internal, never set it in a task. The action plugin hands O(plan_trust) and O(plan_client_cert), checked and
+        rendered on the controller, to the module on the host in this one string (so that no_log masks only it).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -540,6 +545,7 @@ from ansible_collections.vip.mtls.plugins.module_utils.argspecs import MTLS_INFO
 from ansible_collections.vip.mtls.plugins.module_utils.errors import VipMtlsError
 from ansible_collections.vip.mtls.plugins.module_utils.info import gather
 from ansible_collections.vip.mtls.plugins.module_utils.plan import plan
+
 
 def main():
     module = AnsibleModule(argument_spec=dict(MTLS_INFO, **MTLS_INFO_INTERNAL), supports_check_mode=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compat_support import OLDEST_IMAGE, PREFIX, it, standin  # noqa: F401 (standin: a fixture)
+from compat_support import OLDEST_IMAGE, PREFIX, it, standin  # noqa: F401 - standin is a fixture; pylint: disable=unused-import
 # (after compat_support, which makes the working tree importable as the collection)
 from ansible_collections.vip.mtls.plugins.module_utils.crypto_support import MINIMUM, version_tuple
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compat_support import PREFIX, it, standin  # noqa: F401 (standin: a fixture)
+from compat_support import PREFIX, it, standin  # noqa: F401 - standin is a fixture; pylint: disable=unused-import
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = os.environ.get("VIP_MTLS_NEWEST_IMAGE", "localhost/vip-mtls-host:trixie")
@@ -40,13 +40,13 @@ def controller(tmp_path_factory, standin):
         build = tmp_path_factory.mktemp("newest-build")
         it.run([str(it.VENV_BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(build), str(ROOT)],
                env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
-        tarball = next(build.glob("vip-mtls-*.tar.gz"))
+        tarball = sorted(build.glob("vip-mtls-*.tar.gz"))[0]
         it.run(["podman", "cp", str(tarball), "%s:/tmp/%s" % (host, tarball.name)])
         in_host(host, "%s/bin/ansible-galaxy collection install --offline -p %s /tmp/%s"
                 % (CTL, COLLECTIONS, tarball.name))
         # The json callback is a test tool, from the project venv's ansible.posix.
         posix = Path(it.VENV_BIN).parent / "lib"
-        posix = next(posix.glob("python3*/site-packages/ansible_collections/ansible/posix"))
+        posix = sorted(posix.glob("python3*/site-packages/ansible_collections/ansible/posix"))[0]
         it.podman_exec(host, "mkdir", "-p", COLLECTIONS + "/ansible_collections/ansible")
         it.run(["podman", "cp", str(posix) + "/.", "%s:%s/ansible_collections/ansible/posix" % (host, COLLECTIONS)])
         # The stand-in's PKI at the same path as on this machine, so the rollout variables read the same.

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from compat_support import it, standin  # noqa: F401 (standin: a fixture)
+from compat_support import it, standin  # noqa: F401 - standin is a fixture; pylint: disable=unused-import
 
 ROOT = Path(__file__).resolve().parents[2]
 

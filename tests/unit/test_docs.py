@@ -234,7 +234,7 @@ def test_role_readme_documents_every_option(role):
         if len(cells) != 4:
             problems.append("%s: expected | variable | type | default | description |, got %r" % (name, cells))
             continue
-        _, kind, default_cell, description = cells
+        _name, kind, default_cell, description = cells
         if kind != type_text(spec):
             problems.append("%s: README type %r, spec %r" % (name, kind, type_text(spec)))
         for choice in spec.get("choices") or ():
@@ -376,7 +376,7 @@ def troubleshooting_rows():
 def test_reason_extraction_finds_the_known_reasons():
     """The source reading above really sees the probe's reasons and stages (so the next test can fail)."""
     pairs, hint_keys = emitted_reasons()
-    reasons = {r for r, _ in pairs}
+    reasons = {r for r, _stage in pairs}
     assert {"dns_failure", "server_untrusted", "client_cert_rejected", "application_error", "timeout"} <= reasons
     assert ("client_cert_rejected", "http") in pairs and ("client_cert_rejected", "tls") in pairs
     assert ("timeout", "dns") in pairs and ("server_hostname_mismatch", "tls") in pairs
@@ -385,7 +385,7 @@ def test_reason_extraction_finds_the_known_reasons():
 
 
 def test_troubleshooting_table_has_every_reason_at_its_stages():
-    pairs, _ = emitted_reasons()
+    pairs, _unused = emitted_reasons()
     rows = troubleshooting_rows()
     problems = []
     for reason, stage in sorted(pairs):
@@ -396,7 +396,7 @@ def test_troubleshooting_table_has_every_reason_at_its_stages():
     for reason in info_reasons():
         if reason not in rows:
             problems.append("mtls_info's reason %s has no row" % reason)
-    emitted = {r for r, _ in pairs} | info_reasons()
+    emitted = {r for r, _stage in pairs} | info_reasons()
     problems += ["row %s: no such reason in the code (stale?)" % r for r in rows if r not in emitted]
     for reason, cells in rows.items():
         if len(cells) != 4 or not all(cells):
@@ -445,7 +445,7 @@ def test_links_between_the_readmes_resolve():
         for target in re.findall(r"\]\(([^)\s]+)\)", text):
             if re.match(r"[a-z]+://", target):
                 continue
-            path, _, anchor = target.partition("#")
+            path, _sep, anchor = target.partition("#")
             linked = (page.parent / path).resolve() if path else page
             if not linked.exists():
                 problems.append("%s: %s does not exist" % (page.relative_to(ROOT), target))

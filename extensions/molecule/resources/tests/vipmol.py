@@ -68,7 +68,7 @@ class Curl:
     def __init__(self, node, target: str, *args: str, user: str | None = None):
         argv = as_user(user, ["curl", "-sS", "--max-time", "10", "-w", "\n%{http_code}", *args, target])
         result = node.run(shlex.join(argv))
-        body, _, code = result.stdout.rpartition("\n")
+        body, _sep, code = result.stdout.rpartition("\n")
         self.rc = result.rc
         self.status = int(code) if code.isdigit() else 0
         self.body = body

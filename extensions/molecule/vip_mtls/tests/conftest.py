@@ -5,4 +5,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
 
-from vipmol import node  # noqa: E402,F401  (a fixture, used by the tests by name)
+from vipmol import node  # noqa: E402,F401 - a fixture; pylint: disable=unused-import,wrong-import-position
