@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import shutil
 import stat
 import tempfile
@@ -44,9 +45,9 @@ JKS_MAGIC = b"\xfe\xed\xfe\xed"
 
 
 def check_modes(params):
-    key_mode = parse_mode(params["key_mode"], "key_mode")
-    cert_mode = parse_mode(params["cert_mode"], "cert_mode")
-    dir_mode = parse_mode(params["dir_mode"], "dir_mode")
+    key_mode, cert_mode, dir_mode = (_plain_mode(params, option) for option in ("key_mode", "cert_mode", "dir_mode"))
+    if not key_mode & 0o400:
+        raise VipMtlsError("key_mode %04o: the owner could not read the private key; use '0600' or '0640'" % key_mode)
     if key_mode & 0o007:
         raise VipMtlsError("key_mode %04o would let every user on the host read the private key; use '0600' "
                            "(owner only) or '0640' (owner and group)" % key_mode)
@@ -54,6 +55,21 @@ def check_modes(params):
         raise VipMtlsError("dir_mode %04o would let group or others replace the key and certificate; use "
                            "'0750' or '0700'" % dir_mode)
     return key_mode, cert_mode, dir_mode
+
+
+def _plain_mode(params, option):
+    """A file mode without setuid, setgid or sticky bits, which these files never need. They appear when a mode
+    is written without quotes: YAML reads key_mode: 640 as the decimal number 640, which is octal 1200."""
+    value = params[option]
+    mode = parse_mode(value, option)
+    if mode & 0o7000:
+        hint = ""
+        if isinstance(value, int) and re.match(r"^[0-7]{3,4}$", str(value)):
+            hint = " - YAML read %s: %s as a decimal number; write it quoted, %s: '0%s'" % (
+                option, value, option, str(value)[-3:])
+        raise VipMtlsError("%s %04o sets setuid, setgid or sticky bits, which a certificate or key file never "
+                           "needs%s" % (option, mode, hint))
+    return mode
 
 
 def check_outputs(outputs, dest_dir):

@@ -513,3 +513,31 @@ def test_encrypted_key_without_key_material_in_the_module_params(chain, dest):
     assert "out-secret" not in encoded and "p12-secret" not in encoded
     key = serialization.load_pem_private_key(output_bytes(params, "key"), b"out-secret")
     assert certs.key_matches(chain.leaf, key)
+
+
+# --- modes written without quotes (found by a new-user session) ---------------------------------
+
+@pytest.mark.parametrize("option, value", [("key_mode", 640), ("key_mode", 600), ("cert_mode", 644),
+                                           ("dir_mode", 750)])
+def test_unquoted_octal_mode_is_refused_with_the_fix(option, value):
+    """YAML reads key_mode: 640 as the decimal 640 = octal 1200 (sticky bit, owner write only): the key would
+    become unreadable for the application while the live check, run as root, still passes."""
+    params = {"key_mode": "0600", "cert_mode": "0644", "dir_mode": "0750", option: value}
+    with pytest.raises(VipMtlsError) as info:
+        clientcert.check_modes(params)
+    assert "'0%d'" % value in info.value.msg and option in info.value.msg
+
+
+@pytest.mark.parametrize("mode", ["4600", "2640", "1600"])
+def test_special_bits_are_refused(mode):
+    with pytest.raises(VipMtlsError, match="setuid, setgid or sticky"):
+        clientcert.check_modes({"key_mode": mode, "cert_mode": "0644", "dir_mode": "0750"})
+
+
+def test_a_key_its_owner_cannot_read_is_refused():
+    with pytest.raises(VipMtlsError, match="owner could not read"):
+        clientcert.check_modes({"key_mode": "0200", "cert_mode": "0644", "dir_mode": "0750"})
+
+
+def test_octal_integers_from_yaml_0o_notation_still_work():
+    assert clientcert.check_modes({"key_mode": 0o640, "cert_mode": 0o644, "dir_mode": 0o750}) == (0o640, 0o644, 0o750)
