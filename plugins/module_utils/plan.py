@@ -38,7 +38,11 @@ def module_params(spec, args, what):
     """``args`` as the module would see them: validated against its spec, defaults filled in."""
     result = ArgumentSpecValidator(spec).validate(args)
     if result.error_messages:
-        raise VipMtlsError("%s: %s" % (what, "; ".join(result.error_messages)))
+        # Ansible's message for an unknown key starts with the key alone ("pasphrase. Supported parameters
+        # include: ..."): say what it is.
+        messages = [("unsupported option " if type(error).__name__ == "UnsupportedError" else "") + message
+                    for error, message in zip(result.errors, result.error_messages)]
+        raise VipMtlsError("%s: %s" % (what, "; ".join(messages)))
     return result.validated_parameters
 
 

@@ -24,6 +24,11 @@ def prepare_trust(action, args, task_vars):
         if args["name"] or args["src"] or args["content"]:
             raise VipMtlsError("set either anchors (a list) or name with src/content (one anchor), not both")
         items = args["anchors"]
+        names = [item["name"] for item in items]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise VipMtlsError("anchor name %s is listed more than once in anchors; give every anchor its own name"
+                               % ", ".join(twice))
     elif args["name"]:
         items = [args]
     else:
@@ -48,7 +53,8 @@ def _prepare_anchor(action, item, task_vars):
     if item["state"] == "absent" and not (item["src"] or item["content"]):
         return module_item, [], {}
     if bool(item["src"]) == bool(item["content"]):
-        raise VipMtlsError("set exactly one of src and content (the certificate to trust) for %s" % item["name"])
+        raise VipMtlsError("set exactly one of src and content (the certificate to trust) for anchor %r"
+                           % item["name"])
     if item["src"]:
         source = item["src"]
         data = action.read_source(source, item["remote_src"], task_vars)

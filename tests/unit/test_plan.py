@@ -103,3 +103,21 @@ class TestTrustPlan:
         fp = first["anchors"][1]["fingerprint_sha256"]
         assert plan.plan(debian, {"trust": self.wanted(ders[:1], absent=[("r1", fp)])})["trust"]["changed"] is True
         assert listing(debian.anchor_dir) == ["r0.crt", "r1.crt"]
+
+
+def test_an_unknown_option_is_called_unsupported():
+    with pytest.raises(VipMtlsError, match=r"plan_client_cert: unsupported option pasphrase\. Supported parameters"):
+        plan.module_params(plan.CLIENT_CERT, {"src": "x.p12", "pasphrase": "secret"}, "plan_client_cert")
+
+
+def test_duplicate_anchor_names_fail_on_the_controller_before_any_file_is_read():
+    from ansible_collections.vip.mtls.plugins.plugin_utils.inputs import prepare_trust
+
+    class NoReading(object):
+        def read_source(self, *args):
+            raise AssertionError("read a file although the names were wrong")
+
+    items = [{"name": "dup", "src": "a.crt"}, {"name": "dup", "src": "b.crt"}]
+    args = plan.module_params(plan.TRUST_ANCHOR, {"anchors": items}, "x")
+    with pytest.raises(VipMtlsError, match="anchor name dup is listed more than once"):
+        prepare_trust(NoReading(), args, {})
