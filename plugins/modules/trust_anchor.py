@@ -220,17 +220,6 @@ EXAMPLES = r"""
       - CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F
   become: true
 
-- name: Trust G2 and a test root, drop G1 - one call, one refresh of the system store
-  vip.mtls.trust_anchor:
-    anchors:
-      - name: digicert-global-root-g2
-        src: DigiCertGlobalRootG2.crt.pem
-        fingerprint_sha256: [CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F]
-      - name: digicert-global-root-ca
-        fingerprint_sha256: [43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61]
-        state: absent
-  become: true
-
 - name: Also put G2 into the PEM bundle an application reads (its curl.cainfo), creating the file if missing
   vip.mtls.trust_anchor:
     src: DigiCertGlobalRootG2.crt.pem
@@ -251,6 +240,25 @@ EXAMPLES = r"""
     bundles: [/etc/ssl/app-ca.pem]
     state: absent
   become: true
+
+- name: Trust G2 and make sure G1 is gone - one call, at most one refresh of the system store
+  vip.mtls.trust_anchor:
+    anchors:
+      - name: digicert-global-root-g2
+        src: DigiCertGlobalRootG2.crt.pem
+        fingerprint_sha256: [CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F]
+      - name: digicert-global-root-ca
+        fingerprint_sha256: [43:48:A0:E9:44:4C:78:CB:26:5E:05:8D:5E:89:44:B4:D8:4F:96:62:BD:26:DB:25:7F:89:34:A4:43:C7:01:61]
+        state: absent
+  become: true
+
+- name: Check the anchors and their pins on the controller only (nothing on the host), as a pre-flight
+  vip.mtls.trust_anchor:
+    anchors:
+      - name: digicert-global-root-g2
+        src: DigiCertGlobalRootG2.crt.pem
+        fingerprint_sha256: [CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F]
+    validate_only: true
 """
 
 RETURN = r"""
