@@ -73,7 +73,8 @@ def _prepare_anchor(action, item, task_vars):
                         "become a trusted root" % (source, ", ".join(certs.fingerprint(c) for c in anchors)))
     for cert in anchors:
         warnings.extend(certs.check_trust_anchor(cert, source, item["allow_intermediate"]))
-    described = {d["fingerprint_sha256"]: dict(d, name=item["name"]) for d in (certs.describe(c) for c in anchors)}
+    described = {d["fingerprint_sha256"]: dict(d, name=item["name"], state=item["state"])
+                 for d in (certs.describe(c) for c in anchors)}
     return module_item, warnings, described
 
 
