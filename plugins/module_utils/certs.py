@@ -103,7 +103,7 @@ def _load_der_certificate(der, source, what="certificate"):
         # cryptography parses names and extensions lazily: a damaged one would raise later, anywhere.
         cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), cert.extensions, cert.version
         return cert
-    except (ValueError, x509.InvalidVersion):
+    except (ValueError, KeyError, x509.InvalidVersion):  # KeyError: cryptography 41 on an unknown string type
         raise VipMtlsError("%s: the %s cannot be parsed as X.509 DER: the file is damaged, or it is another "
                            "kind of DER data (a PKCS#12 bundle or a key?). Give the certificate itself, in PEM "
                            "or DER" % (source, what))
